@@ -1,0 +1,21 @@
+// The sessions function serves /v1.0/{tenant}/sessions and its sub-routes.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/service-registry/registry/internal/api"
+	"github.com/service-registry/registry/internal/app"
+	"github.com/service-registry/registry/internal/lambdahttp"
+)
+
+func main() {
+	deps, err := app.Load(context.Background())
+	if err != nil {
+		app.Fail(err)
+	}
+	srv := &api.Server{Sessions: deps.Store, Auth: deps.Auth, Log: deps.Log}
+	lambda.Start(lambdahttp.Handler(srv.Handler()))
+}

@@ -1,0 +1,157 @@
+// Package api is the HTTP face of the registry: routes, JSON, faults,
+// pagination and authentication, on plain net/http. The same handler serves
+// API Gateway (through the Lambda adapter) and plain HTTP in tests.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/service-registry/registry/internal/registry"
+)
+
+// Authenticator resolves an X-Auth-Token to its tenant. It answers an error
+// of kind KindUnauthorized for a token it does not know.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (tenant string, err error)
+}
+
+// Server holds what the handlers need. A nil store leaves its routes out, so
+// each Lambda function serves only its own resource.
+type Server struct {
+	Sessions registry.SessionStore
+	Auth     Authenticator
+	Now      registry.Clock
+	Log      *slog.Logger
+}
+
+// apiPrefix starts every route; the tenant follows it.
+const apiPrefix = "/v1.0/{tenant}"
+
+// handlerFunc is a route's handler: it answers the request or returns an
+// error, which becomes a fault.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, tenant string) error
+
+// Handler returns the HTTP handler of every route whose store is set.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern string, h handlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.Handle(method+" "+apiPrefix+path, s.authenticated(h))
+	}
+	if s.Sessions != nil {
+		route("GET /sessions", s.listSessions)
+		route("POST /sessions", s.createSession)
+		route("GET /sessions/{id}", s.getSession)
+		route("PUT /sessions/{id}", s.updateSession)
+		route("DELETE /sessions/{id}", s.deleteSession)
+		route("POST /sessions/{id}/heartbeat", s.heartbeat)
+	}
+	return s.observe(faultingMux{mux})
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// authenticated resolves the tenant of the request before h runs. The tenant
+// comes from the token, never from the URL alone: a path naming another
+// tenant is forbidden.
+func (s *Server) authenticated(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tenant, err := s.tenantOf(r)
+		if err == nil && tenant != r.PathValue("tenant") {
+			err = registry.Errorf(registry.KindForbidden, "The token does not grant access to this tenant.")
+		}
+		if err == nil {
+			err = h(w, r, tenant)
+		}
+		if err != nil {
+			writeError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) tenantOf(r *http.Request) (string, error) {
+	if t := gateway(r.Context()).Tenant; t != "" {
+		return t, nil // an authorizer in front of us checked the token
+	}
+	token := r.Header.Get("X-Auth-Token")
+	if token == "" {
+		return "", registry.Errorf(registry.KindUnauthorized, "The X-Auth-Token header is missing.")
+	}
+	if s.Auth == nil {
+		return "", registry.Errorf(registry.KindUnauthorized, "The token is not valid.")
+	}
+	return s.Auth.Authenticate(r.Context(), token)
+}
+
+// observe gives every request its transaction id and a logger carrying it,
+// logs the outcome, and turns a panic into a 500 fault.
+func (s *Server) observe(next http.Handler) http.Handler {
+	base := s.Log
+	if base == nil {
+		base = slog.Default()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		txn := gateway(r.Context()).RequestID
+		if txn == "" {
+			txn = newTxnID()
+		}
+		log := base.With("txn_id", txn)
+		ctx := context.WithValue(context.WithValue(r.Context(), txnKey, txn), loggerKey, log)
+		r = r.WithContext(ctx)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec.Header().Set("X-Txn-Id", txn)
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("panic", "panic", p)
+				writeError(rec, r, registry.Errorf(registry.KindInternal, "An internal error occurred."))
+			}
+			log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+				"duration_ms", time.Since(start).Milliseconds())
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// faultingMux answers unknown routes (404) and wrong methods (405) with fault
+// JSON instead of ServeMux's plain text, keeping its Allow header.
+type faultingMux struct{ mux *http.ServeMux }
+
+func (m faultingMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := m.mux.Handler(r)
+	if pattern != "" {
+		m.mux.ServeHTTP(w, r)
+		return
+	}
+	// Let the mux decide between 404 and 405 and which methods it allows.
+	probe := httptest.NewRecorder()
+	h.ServeHTTP(probe, r)
+	if allow := probe.Header().Get("Allow"); probe.Code == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", allow)
+		writeError(w, r, &registry.Error{Kind: registry.KindNotAllowed,
+			Message: r.Method + " is not allowed here; use " + allow + ".", Details: r.URL.Path})
+		return
+	}
+	writeError(w, r, &registry.Error{Kind: registry.KindRouteNotFound,
+		Message: "No such route.", Details: "route " + r.Method + " " + r.URL.Path})
+}

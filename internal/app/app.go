@@ -1,0 +1,56 @@
+// Package app wires a Lambda function: configuration from the environment,
+// one DynamoDB client built once, the store and the authenticator over it.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/service-registry/registry/internal/auth"
+	"github.com/service-registry/registry/internal/dynamo"
+)
+
+// Deps is what every function is built from.
+type Deps struct {
+	Store *dynamo.Store
+	Auth  auth.Tokens
+	Log   *slog.Logger
+}
+
+// Load reads the environment and builds the dependencies. The DynamoDB
+// endpoint comes only from the SDK's own configuration (AWS_ENDPOINT_URL and
+// friends), so the same binary runs on AWS and on a local cloud.
+func Load(ctx context.Context) (*Deps, error) {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: logLevel()}))
+	slog.SetDefault(log)
+	table := os.Getenv("TABLE_NAME")
+	if table == "" {
+		return nil, fmt.Errorf("TABLE_NAME is not set")
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	store := dynamo.New(dynamodb.NewFromConfig(cfg), table)
+	return &Deps{Store: store, Auth: auth.Tokens{Store: store}, Log: log}, nil
+}
+
+func logLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(os.Getenv("LOG_LEVEL"))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// Fail logs why a function cannot start and exits non-zero, so that Lambda
+// reports an init error instead of serving half-wired.
+func Fail(err error) {
+	slog.Error("cannot start", "error", err)
+	os.Exit(1)
+}

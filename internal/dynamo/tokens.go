@@ -1,0 +1,53 @@
+package dynamo
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/service-registry/registry/internal/registry"
+)
+
+func tokenKey(hash string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str("TOKEN#" + hash), "sk": str("TOKEN")}
+}
+
+// TenantOfToken returns the tenant a token hash grants.
+func (s *Store) TenantOfToken(ctx context.Context, hash string) (string, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:            &s.table,
+		Key:                  tokenKey(hash),
+		ProjectionExpression: aws.String("tenant"),
+	})
+	if err != nil {
+		return "", storeErr("GetItem", err)
+	}
+	if out.Item == nil {
+		return "", registry.ErrNotFound
+	}
+	it := &item{m: out.Item}
+	tenant := it.str("tenant")
+	return tenant, it.err
+}
+
+// PutToken stores a token hash for tenant.
+func (s *Store) PutToken(ctx context.Context, hash, tenant string) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table,
+		Item: map[string]types.AttributeValue{
+			"pk":     str("TOKEN#" + hash),
+			"sk":     str("TOKEN"),
+			"tenant": str(tenant),
+		},
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if _, ok := conditionFailed(err); ok {
+		return registry.ErrExists
+	}
+	if err != nil {
+		return storeErr("PutItem", err)
+	}
+	return nil
+}

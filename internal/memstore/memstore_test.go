@@ -1,0 +1,15 @@
+package memstore_test
+
+import (
+	"testing"
+
+	"github.com/service-registry/registry/internal/memstore"
+	"github.com/service-registry/registry/internal/registry"
+	"github.com/service-registry/registry/internal/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) (registry.SessionStore, string) {
+		return memstore.New(), "tenant"
+	})
+}
