@@ -16,6 +16,6 @@ func main() {
 	if err != nil {
 		app.Fail(err)
 	}
-	srv := &api.Server{Sessions: deps.Store, Auth: deps.Auth, Log: deps.Log}
+	srv := &api.Server{Sessions: deps.Store, Auth: deps.Auth, Log: deps.Log, PublicURL: deps.PublicURL}
 	lambda.Start(lambdahttp.Handler(srv.Handler()))
 }

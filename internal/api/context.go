@@ -26,6 +26,7 @@ const (
 	gatewayKey ctxKey = iota
 	txnKey
 	loggerKey
+	publicURLKey
 )
 
 // WithGateway attaches what the gateway knows to a request's context.

@@ -57,17 +57,24 @@ func writeList[T, U any](w http.ResponseWriter, r *http.Request, req registry.Pa
 	writeJSON(w, http.StatusOK, out)
 }
 
-// publicURL is the URL a client would use to reach path on this API: the
-// scheme and host it called, the gateway's base path, and this request's
-// query with the given parameters set.
+// publicURL is the URL a client would use to reach path on this API, with
+// this request's query and the given parameters set. The base is the
+// server's PublicURL when set; otherwise the scheme and host the client
+// called plus the gateway's base path (the stage, or a custom domain's
+// mapping).
 func publicURL(r *http.Request, path string, set map[string]string) string {
-	scheme := "http"
-	if proto := r.Header.Get("X-Forwarded-Proto"); proto != "" {
-		scheme = strings.ToLower(strings.TrimSpace(strings.Split(proto, ",")[0]))
-	} else if r.TLS != nil {
-		scheme = "https"
+	var u *url.URL
+	if base, ok := r.Context().Value(publicURLKey).(*url.URL); ok {
+		u = base.JoinPath(path)
+	} else {
+		scheme := "http"
+		if proto := r.Header.Get("X-Forwarded-Proto"); proto != "" {
+			scheme = strings.ToLower(strings.TrimSpace(strings.Split(proto, ",")[0]))
+		} else if r.TLS != nil {
+			scheme = "https"
+		}
+		u = &url.URL{Scheme: scheme, Host: r.Host, Path: gateway(r.Context()).BasePath + path}
 	}
-	u := url.URL{Scheme: scheme, Host: r.Host, Path: gateway(r.Context()).BasePath + path}
 	if set != nil {
 		q := r.URL.Query()
 		for k, v := range set {

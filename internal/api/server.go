@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"time"
 
@@ -27,6 +28,11 @@ type Server struct {
 	Auth     Authenticator
 	Now      registry.Clock
 	Log      *slog.Logger
+	// PublicURL, when set, is the base URL clients reach the API at (the
+	// part before /v1.0), for links in Location and next_href. Unset, links
+	// are built from the request: right on API Gateway, with or without a
+	// custom domain. Set it behind a proxy that rewrites paths.
+	PublicURL *url.URL
 }
 
 // apiPrefix starts every route; the tenant follows it.
@@ -108,6 +114,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		log := base.With("txn_id", txn)
 		ctx := context.WithValue(context.WithValue(r.Context(), txnKey, txn), loggerKey, log)
+		if s.PublicURL != nil {
+			ctx = context.WithValue(ctx, publicURLKey, s.PublicURL)
+		}
 		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		rec.Header().Set("X-Txn-Id", txn)

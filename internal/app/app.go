@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -20,6 +21,9 @@ type Deps struct {
 	Store *dynamo.Store
 	Auth  auth.Tokens
 	Log   *slog.Logger
+	// PublicURL is PUBLIC_URL: the base URL clients use, when the request
+	// alone cannot tell it (see api.Server.PublicURL).
+	PublicURL *url.URL
 }
 
 // Load reads the environment and builds the dependencies. The DynamoDB
@@ -36,8 +40,17 @@ func Load(ctx context.Context) (*Deps, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
-	store := dynamo.New(dynamodb.NewFromConfig(cfg), table)
-	return &Deps{Store: store, Auth: auth.Tokens{Store: store}, Log: log}, nil
+	deps := &Deps{Log: log}
+	if v := os.Getenv("PUBLIC_URL"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fmt.Errorf("PUBLIC_URL %q is not an absolute URL", v)
+		}
+		deps.PublicURL = u
+	}
+	deps.Store = dynamo.New(dynamodb.NewFromConfig(cfg), table)
+	deps.Auth = auth.Tokens{Store: deps.Store}
+	return deps, nil
 }
 
 func logLevel() slog.Level {
