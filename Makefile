@@ -50,7 +50,7 @@ integration: ## Store and end-to-end tests against a running local cloud
 	REGISTRY_INTEGRATION=1 $(GO) test -count=1 -race ./internal/dynamo/... ./e2e/...
 
 bench: venv ## Latency benchmark through the local API Gateway and the store
-	scripts/with-local-cloud scripts/bench
+	scripts/with-local-cloud bash -c 'set -a; . .local/stack.env; . .local/env; set +a; $(GO) run ./scripts/bench'
 
 clean: ## Remove build output (not .venv)
 	rm -rf .aws-sam bin

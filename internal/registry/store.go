@@ -13,6 +13,9 @@ import (
 // token that is neither current nor just replaced) or ErrUnavailable.
 type SessionStore interface {
 	// CreateSession stores s; s.Deadline and s.Token must already be set.
+	// It is idempotent: storing the same session again (a retry whose first
+	// answer was lost) succeeds, while another session under a taken id
+	// fails with ErrExists.
 	CreateSession(ctx context.Context, tenant string, s *Session) error
 	GetSession(ctx context.Context, tenant, id string, now time.Time) (*Session, error)
 	ListSessions(ctx context.Context, tenant string, page PageRequest, now time.Time) (Page[*Session], error)

@@ -77,8 +77,15 @@ func testCreateGet(t *testing.T, s registry.SessionStore, tenant string) {
 		!got.LastSeen.IsZero() || !got.Deadline.Equal(sess.Deadline) || got.Token != sess.Token {
 		t.Fatalf("GetSession = %+v, want %+v", got, sess)
 	}
-	if err := s.CreateSession(ctx, tenant, sess); !errors.Is(err, registry.ErrExists) {
-		t.Fatalf("second CreateSession with the same id: got %v, want ErrExists", err)
+	// A retry of the same create (its answer lost) succeeds; another
+	// session under a taken id does not.
+	if err := s.CreateSession(ctx, tenant, sess); err != nil {
+		t.Fatalf("retried CreateSession: %v", err)
+	}
+	clash := *sess
+	clash.Token = registry.NewToken()
+	if err := s.CreateSession(ctx, tenant, &clash); !errors.Is(err, registry.ErrExists) {
+		t.Fatalf("CreateSession of another session with the same id: got %v, want ErrExists", err)
 	}
 	_, err = s.GetSession(ctx, tenant, "nosuchsession", t0)
 	mustNotFound(t, "GetSession of an unknown id", err)
