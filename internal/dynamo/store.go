@@ -6,7 +6,7 @@
 //	pk = "T#<tenant>"  sk = "SESSION#<id>"   a session
 //	pk = "TOKEN#<sha256>" sk = "TOKEN"        an API token (see auth)
 //
-// Sessions also carry an expiry-index key: exp_shard ("EXP#0".."EXP#7", a
+// Sessions also carry an expiry-index key: exp_shard ("EXP#0".."EXP#15", a
 // hash of tenant and id) with the deadline as sort key, so that finding the
 // sessions that expired is a Query per shard, never a Scan.
 package dynamo
@@ -39,7 +39,7 @@ var _ API = (*dynamodb.Client)(nil)
 
 // ExpiryShards is how many partitions the expiry index spreads sessions
 // over, so that no single index partition takes every heartbeat.
-const ExpiryShards = 8
+const ExpiryShards = 16
 
 // ExpiryIndex is the name of the global secondary index keyed by
 // (exp_shard, deadline).
