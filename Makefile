@@ -58,3 +58,9 @@ clean: ## Remove build output (not .venv)
 # One target per function, used by `sam build` (BuildMethod: makefile).
 build-SessionsFunction:
 	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sessions
+
+build-ServicesFunction:
+	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/services
+
+build-AccountFunction:
+	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/account

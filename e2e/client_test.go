@@ -41,6 +41,15 @@ func otherTenant(t *testing.T, c *client) *client {
 	return &client{t: t, base: strings.TrimSuffix(c.base, c.tenant) + name, token: token, tenant: name}
 }
 
+// setLimit overrides a tenant's limit directly in the table, as an operator
+// would with registryctl.
+func setLimit(t *testing.T, tenant string, r registry.Resource, limit int) {
+	db, table := localcloud.DynamoDB(t)
+	if err := dynamo.New(db, table).SetLimit(context.Background(), tenant, r, limit); err != nil {
+		t.Fatal(err)
+	}
+}
+
 type response struct {
 	status int
 	header http.Header

@@ -25,6 +25,9 @@ type Authenticator interface {
 // each Lambda function serves only its own resource.
 type Server struct {
 	Sessions registry.SessionStore
+	Services registry.ServiceStore
+	Config   registry.ConfigStore
+	Account  registry.AccountStore
 	Auth     Authenticator
 	Now      registry.Clock
 	Log      *slog.Logger
@@ -56,6 +59,17 @@ func (s *Server) Handler() http.Handler {
 		route("PUT /sessions/{id}", s.updateSession)
 		route("DELETE /sessions/{id}", s.deleteSession)
 		route("POST /sessions/{id}/heartbeat", s.heartbeat)
+	}
+	if s.Services != nil {
+		route("GET /services", s.listServices)
+		route("POST /services", s.createService)
+		route("GET /services/{id}", s.getService)
+		route("PUT /services/{id}", s.updateService)
+		route("DELETE /services/{id}", s.deleteService)
+	}
+	if s.Account != nil {
+		route("GET /views/overview", s.overview)
+		route("GET /limits", s.limits)
 	}
 	return s.observe(faultingMux{mux})
 }

@@ -31,19 +31,23 @@ type harness struct {
 	t     *testing.T
 	srv   *httptest.Server
 	clock *registry.FakeClock
+	store *memstore.Store
 }
 
 func newHarness(t *testing.T) *harness {
 	clock := registry.NewFakeClock(time.UnixMilli(1_900_000_000_000))
+	store := memstore.New()
 	s := &api.Server{
-		Sessions: memstore.New(),
+		Sessions: store,
+		Services: store,
+		Account:  store,
 		Auth:     tokens{"tok-acme": "acme", "tok-globex": "globex"},
 		Now:      clock.Now,
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &harness{t: t, srv: srv, clock: clock}
+	return &harness{t: t, srv: srv, clock: clock, store: store}
 }
 
 type response struct {

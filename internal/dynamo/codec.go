@@ -64,6 +64,25 @@ func (it *item) time(name string) time.Time {
 	return time.Time{}
 }
 
+func (it *item) strings(name string) []string {
+	out := []string{}
+	switch v := it.m[name].(type) {
+	case *types.AttributeValueMemberL:
+		for i, av := range v.Value {
+			s, ok := av.(*types.AttributeValueMemberS)
+			if !ok {
+				it.fail(fmt.Sprintf("%s[%d]", name, i), "a string")
+				continue
+			}
+			out = append(out, s.Value)
+		}
+	case nil:
+	default:
+		it.fail(name, "a list")
+	}
+	return out
+}
+
 func (it *item) metadata(name string) registry.Metadata {
 	out := registry.Metadata{}
 	switch v := it.m[name].(type) {

@@ -33,6 +33,8 @@ type API interface {
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
 var _ API = (*dynamodb.Client)(nil)
@@ -56,7 +58,11 @@ type Store struct {
 	table string
 }
 
-var _ registry.SessionStore = (*Store)(nil)
+var (
+	_ registry.SessionStore = (*Store)(nil)
+	_ registry.ServiceStore = (*Store)(nil)
+	_ registry.AccountStore = (*Store)(nil)
+)
 
 // New returns a store over the given table.
 func New(db API, table string) *Store {
@@ -64,6 +70,15 @@ func New(db API, table string) *Store {
 }
 
 func tenantKey(tenant string) string { return "T#" + tenant }
+
+// Every item names its kind, so that readers of mixed ranges (and of the
+// table's stream) can tell them apart without parsing keys.
+const (
+	kindSession     = "session"
+	kindService     = "service"      // the service itself, by id
+	kindServiceLink = "service_link" // a copy under its session
+	kindServiceTag  = "service_tag"  // a copy under each of its tags
+)
 
 const sessionPrefix = "SESSION#"
 
@@ -116,6 +131,7 @@ func (s *Store) CreateSession(ctx context.Context, tenant string, in *registry.S
 	item := map[string]types.AttributeValue{
 		"pk":                str(tenantKey(tenant)),
 		"sk":                str(sessionPrefix + in.ID),
+		"kind":              str(kindSession),
 		"id":                str(in.ID),
 		"tenant":            str(tenant),
 		"heartbeat_timeout": num(int64(in.HeartbeatTimeout)),
@@ -126,23 +142,31 @@ func (s *Store) CreateSession(ctx context.Context, tenant string, in *registry.S
 		"exp_shard":         str(expiryShard(tenant, in.ID)),
 		"expires_at":        num(expiresAt(in.Deadline)),
 	}
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           &s.table,
-		Item:                                item,
-		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	err := s.transact(ctx, []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName:                           &s.table,
+			Item:                                item,
+			ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+		s.quotaIncrement(tenant, registry.ResourceSession),
 	})
-	if ccf, ok := conditionFailed(err); ok {
-		// The SDK retries a write whose answer was lost; if the first try
-		// landed, the item in the way is this very session (its token is
-		// 256 random bits), and the create succeeded.
-		if tok, _ := ccf.Item["token"].(*types.AttributeValueMemberS); tok != nil && tok.Value == in.Token {
-			return nil
+	if reasons := cancellation(err); len(reasons) == 2 {
+		switch {
+		case failedCondition(reasons[0]):
+			// The SDK retries a write whose answer was lost; if the first
+			// try landed, the item in the way is this very session (its
+			// token is 256 random bits), and the create succeeded.
+			if tok, _ := reasons[0].Item["token"].(*types.AttributeValueMemberS); tok != nil && tok.Value == in.Token {
+				return nil
+			}
+			return registry.ErrExists
+		case failedCondition(reasons[1]):
+			return registry.LimitReached(registry.ResourceSession, limitOf(reasons[1].Item, registry.ResourceSession))
 		}
-		return registry.ErrExists
 	}
 	if err != nil {
-		return storeErr("PutItem", err)
+		return storeErr("TransactWriteItems", err)
 	}
 	return nil
 }
@@ -174,12 +198,15 @@ func (s *Store) ListSessions(ctx context.Context, tenant string, page registry.P
 	in := &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
-		FilterExpression:       aws.String("deadline > :now"),
+		// The range also holds each session's service links; keep sessions.
+		FilterExpression:         aws.String("#kind = :session AND deadline > :now"),
+		ExpressionAttributeNames: map[string]string{"#kind": "kind"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":   str(tenantKey(tenant)),
-			":from": str(sessionPrefix + page.Marker),
-			":to":   str(sessionPrefix + "~"), // '~' sorts after every id character
-			":now":  num(ms(now)),
+			":pk":      str(tenantKey(tenant)),
+			":from":    str(sessionPrefix + page.Marker),
+			":to":      str(sessionPrefix + "~"), // '~' sorts after every id character
+			":now":     num(ms(now)),
+			":session": str(kindSession),
 		},
 		ConsistentRead: aws.Bool(true),
 		// One more than the page, to learn the next page's first id.
@@ -305,18 +332,47 @@ func (s *Store) Heartbeat(ctx context.Context, tenant, id, token, next string, n
 	return "", registry.ErrInvalidToken
 }
 
+// DeleteSession closes a session gracefully: it deletes the services the
+// session holds, one transaction each, then the session itself on the
+// condition that it holds none, so that a service created during the close
+// is deleted too rather than left behind.
 func (s *Store) DeleteSession(ctx context.Context, tenant, id string, now time.Time) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 &s.table,
-		Key:                       sessionKey(tenant, id),
-		ConditionExpression:       aws.String(aliveCondition),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(ms(now))},
-	})
-	if _, ok := conditionFailed(err); ok {
-		return registry.NotFound("session", id)
+	for range maxWriteRetries {
+		services, err := s.sessionServices(ctx, tenant, id)
+		if err != nil {
+			return err
+		}
+		for _, svc := range services {
+			// Not found: deleted meanwhile, or the session died, which the
+			// delete below finds out.
+			if err := s.DeleteService(ctx, tenant, svc.ID, now); err != nil && !errors.Is(err, registry.ErrNotFound) {
+				return err
+			}
+		}
+		err = s.transact(ctx, []types.TransactWriteItem{
+			{Delete: &types.Delete{
+				TableName:           &s.table,
+				Key:                 sessionKey(tenant, id),
+				ConditionExpression: aws.String(aliveCondition + " AND (attribute_not_exists(service_count) OR service_count = :zero)"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":now":  num(ms(now)),
+					":zero": num(0),
+				},
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			}},
+			s.quotaDecrement(tenant, registry.ResourceSession, 1),
+		})
+		reasons := cancellation(err)
+		switch {
+		case err == nil:
+			return nil
+		case len(reasons) != 2 || !failedCondition(reasons[0]):
+			return storeErr("TransactWriteItems", err)
+		}
+		if old, derr := decodeSession(reasons[0].Item); reasons[0].Item == nil || derr != nil || !old.AliveAt(now) {
+			return registry.NotFound("session", id)
+		}
+		// A service was added since we read the links: go round again.
 	}
-	if err != nil {
-		return storeErr("DeleteItem", err)
-	}
-	return nil
+	return registry.Unavailable(errTooContended)
 }

@@ -19,3 +19,16 @@ func TestConformance(t *testing.T) {
 		return store, "it-" + registry.NewSessionID()
 	})
 }
+
+func TestServicesConformance(t *testing.T) {
+	db, table := localcloud.DynamoDB(t)
+	store := dynamo.New(db, table)
+	storetest.RunServices(t, func(t *testing.T) (storetest.Stores, string) {
+		return storetest.Stores{
+			Sessions: store,
+			Services: store,
+			Account:  store,
+			SetLimit: store.SetLimit,
+		}, "it-" + registry.NewSessionID()
+	})
+}

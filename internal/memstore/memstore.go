@@ -20,14 +20,21 @@ type session struct {
 // Store is safe for concurrent use.
 type Store struct {
 	mu       sync.Mutex
-	sessions map[string]map[string]*session // tenant → id → session
+	sessions map[string]map[string]*session             // tenant → id → session
+	services map[string]map[string]*registry.Service    // tenant → id → service
+	config   map[string]map[string]registry.ConfigValue // tenant → id → value
+	quota    quota
 }
 
 var _ registry.SessionStore = (*Store)(nil)
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{sessions: map[string]map[string]*session{}}
+	return &Store{
+		sessions: map[string]map[string]*session{},
+		services: map[string]map[string]*registry.Service{},
+		config:   map[string]map[string]registry.ConfigValue{},
+	}
 }
 
 func (s *Store) tenant(t string) map[string]*session {
@@ -57,6 +64,9 @@ func (s *Store) CreateSession(_ context.Context, tenant string, in *registry.Ses
 			return nil // a retry of this very create
 		}
 		return registry.ErrExists
+	}
+	if err := s.quota.take(tenant, registry.ResourceSession); err != nil {
+		return err
 	}
 	m[in.ID] = &session{Session: copySession(in)}
 	return nil
@@ -137,7 +147,14 @@ func (s *Store) DeleteSession(_ context.Context, tenant, id string, now time.Tim
 	if _, err := s.live(tenant, id, now); err != nil {
 		return err
 	}
+	for sid, svc := range s.services[tenant] {
+		if svc.SessionID == id {
+			delete(s.services[tenant], sid)
+			s.quota.give(tenant, registry.ResourceService, 1)
+		}
+	}
 	delete(s.sessions[tenant], id)
+	s.quota.give(tenant, registry.ResourceSession, 1)
 	return nil
 }
 

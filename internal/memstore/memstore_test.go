@@ -13,3 +13,15 @@ func TestConformance(t *testing.T) {
 		return memstore.New(), "tenant"
 	})
 }
+
+func TestServicesConformance(t *testing.T) {
+	storetest.RunServices(t, func(t *testing.T) (storetest.Stores, string) {
+		s := memstore.New()
+		return storetest.Stores{
+			Sessions: s,
+			Services: s,
+			Account:  s,
+			SetLimit: s.SetLimit,
+		}, "tenant"
+	})
+}

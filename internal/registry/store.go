@@ -28,3 +28,49 @@ type SessionStore interface {
 	// DeleteSession removes a live session and everything it holds.
 	DeleteSession(ctx context.Context, tenant, id string, now time.Time) error
 }
+
+// ServiceStore keeps services. A service is visible only while its session
+// is alive: at the session's deadline its services vanish from every read,
+// whether or not anything has cleaned them up.
+//
+// Errors match ErrNotFound (the service, or for CreateService the session,
+// is absent or dead), ErrExists (the id is taken), ErrLimitReached or
+// ErrUnavailable.
+type ServiceStore interface {
+	CreateService(ctx context.Context, tenant string, svc *Service, now time.Time) error
+	GetService(ctx context.Context, tenant, id string, now time.Time) (*Service, error)
+	// ListServices lists live services by id; a non-empty tag keeps only
+	// the services carrying it.
+	ListServices(ctx context.Context, tenant, tag string, page PageRequest, now time.Time) (Page[*Service], error)
+	UpdateService(ctx context.Context, tenant, id string, in ServiceInput, now time.Time) error
+	DeleteService(ctx context.Context, tenant, id string, now time.Time) error
+}
+
+// AccountStore answers questions about a tenant's whole account.
+type AccountStore interface {
+	// Overview lists live sessions by id, each with its services.
+	Overview(ctx context.Context, tenant string, page PageRequest, now time.Time) (Page[*SessionOverview], error)
+	// Limits reports the tenant's usage and limit of every resource.
+	Limits(ctx context.Context, tenant string) (map[Resource]Usage, error)
+}
+
+// SessionOverview is a session with the services it holds.
+type SessionOverview struct {
+	Session  *Session
+	Services []*Service
+}
+
+// ConfigStore keeps configuration values.
+//
+// Errors match ErrNotFound, ErrConflict (a Precondition did not hold),
+// ErrLimitReached or ErrUnavailable.
+type ConfigStore interface {
+	// PutConfig sets the value of id, creating it if need be, and returns
+	// the value as stored (with its new version).
+	PutConfig(ctx context.Context, tenant, id, value string, pre Precondition) (*ConfigValue, error)
+	GetConfig(ctx context.Context, tenant, id string) (*ConfigValue, error)
+	// ListConfig lists values by id; a non-empty namespace ("/a/b/") keeps
+	// only the values under it and its sub-namespaces.
+	ListConfig(ctx context.Context, tenant, namespace string, page PageRequest) (Page[*ConfigValue], error)
+	DeleteConfig(ctx context.Context, tenant, id string, pre Precondition) error
+}
