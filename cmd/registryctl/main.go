@@ -2,23 +2,28 @@
 // DynamoDB table. It finds the table and the endpoint the way the functions
 // do: TABLE_NAME, and the AWS SDK's own configuration (AWS_ENDPOINT_URL for
 // a local cloud).
-//
-//	registryctl token issue TENANT   print a new API token for TENANT
 package main
 
 import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/service-registry/registry/internal/auth"
 	"github.com/service-registry/registry/internal/dynamo"
+	"github.com/service-registry/registry/internal/registry"
 )
 
-const usage = `usage: registryctl token issue TENANT
+const usage = `usage:
+  registryctl token issue TENANT                 print a new API token for TENANT
+  registryctl limits show TENANT                 print TENANT's usage and limits
+  registryctl limits set TENANT RESOURCE N       set TENANT's limit of RESOURCE
+                                                 (session, service, configuration_value)
 
 Environment: TABLE_NAME (the registry table) and the usual AWS SDK settings
 (AWS_REGION, credentials, AWS_ENDPOINT_URL for a local cloud).`
@@ -31,7 +36,7 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
-	if len(args) != 3 || args[0] != "token" || args[1] != "issue" {
+	if len(args) < 3 {
 		return fmt.Errorf("%s", usage)
 	}
 	table := os.Getenv("TABLE_NAME")
@@ -42,11 +47,32 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	tokens := auth.Tokens{Store: dynamo.New(dynamodb.NewFromConfig(cfg), table)}
-	token, err := tokens.Issue(ctx, args[2])
-	if err != nil {
-		return err
+	store := dynamo.New(dynamodb.NewFromConfig(cfg), table)
+	tenant := args[2]
+	switch cmd := args[0] + " " + args[1]; {
+	case cmd == "token issue" && len(args) == 3:
+		token, err := auth.Tokens{Store: store}.Issue(ctx, tenant)
+		if err != nil {
+			return err
+		}
+		fmt.Println(token)
+	case cmd == "limits show" && len(args) == 3:
+		usage, err := store.Limits(ctx, tenant)
+		if err != nil {
+			return err
+		}
+		for _, r := range registry.Resources {
+			fmt.Printf("%-20s %6d of %d\n", r, usage[r].Used, usage[r].Limit)
+		}
+	case cmd == "limits set" && len(args) == 5:
+		r := registry.Resource(args[3])
+		n, err := strconv.Atoi(args[4])
+		if !slices.Contains(registry.Resources, r) || err != nil || n < 0 {
+			return fmt.Errorf("limits set wants a resource (session, service, configuration_value) and a count ≥ 0")
+		}
+		return store.SetLimit(ctx, tenant, r, n)
+	default:
+		return fmt.Errorf("%s", usage)
 	}
-	fmt.Println(token)
 	return nil
 }
