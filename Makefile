@@ -64,3 +64,15 @@ build-ServicesFunction:
 
 build-AccountFunction:
 	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/account
+
+build-ConfigurationFunction:
+	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/configuration
+
+build-EventsFunction:
+	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/events
+
+build-StreamFunction:
+	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/stream
+
+build-SweeperFunction:
+	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sweeper

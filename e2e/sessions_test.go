@@ -76,8 +76,8 @@ func TestHeartbeatRetryAndRace(t *testing.T) {
 	c.call("POST", "/sessions/"+id+"/heartbeat", `{"token":"`+token+`"}`).fault(t, 400, "badRequest")
 }
 
-// Dead means dead at the deadline, with nothing having cleaned up: there is
-// no sweeper in this stack yet, so only the deadline check can say 404.
+// Dead means dead at the deadline, whether or not the sweeper got to it yet
+// (the unit and store tests pin down the case where nothing cleaned up).
 func TestSessionDeadAtDeadline(t *testing.T) {
 	c := newClient(t)
 	id, token := c.createSession(`{"heartbeat_timeout": 3}`)

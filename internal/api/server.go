@@ -28,6 +28,7 @@ type Server struct {
 	Services registry.ServiceStore
 	Config   registry.ConfigStore
 	Account  registry.AccountStore
+	Events   EventFeed
 	Auth     Authenticator
 	Now      registry.Clock
 	Log      *slog.Logger
@@ -70,6 +71,15 @@ func (s *Server) Handler() http.Handler {
 	if s.Account != nil {
 		route("GET /views/overview", s.overview)
 		route("GET /limits", s.limits)
+	}
+	if s.Events != nil {
+		route("GET /events", s.listEvents)
+	}
+	if s.Config != nil {
+		route("GET /configuration", s.listConfig)
+		route("GET /configuration/{path...}", s.getConfig)
+		route("PUT /configuration/{path...}", s.putConfig)
+		route("DELETE /configuration/{path...}", s.deleteConfig)
 	}
 	return s.observe(faultingMux{mux})
 }
@@ -163,7 +173,7 @@ type faultingMux struct{ mux *http.ServeMux }
 func (m faultingMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := m.mux.Handler(r)
 	if pattern != "" {
-		m.mux.ServeHTTP(w, r)
+		m.mux.ServeHTTP(&noRedirects{ResponseWriter: w, r: r}, r)
 		return
 	}
 	// Let the mux decide between 404 and 405 and which methods it allows.
@@ -177,4 +187,31 @@ func (m faultingMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	writeError(w, r, &registry.Error{Kind: registry.KindRouteNotFound,
 		Message: "No such route.", Details: "route " + r.Method + " " + r.URL.Path})
+}
+
+// noRedirects answers 404 where ServeMux would redirect (to clean a path
+// such as "/a//b", or to add a trailing slash): our routes never redirect,
+// and a redirect behind API Gateway would lose the stage from its Location.
+type noRedirects struct {
+	http.ResponseWriter
+	r          *http.Request
+	suppressed bool
+}
+
+func (n *noRedirects) WriteHeader(code int) {
+	if code >= 300 && code < 400 {
+		n.suppressed = true
+		n.Header().Del("Location")
+		writeError(n.ResponseWriter, n.r, &registry.Error{Kind: registry.KindRouteNotFound,
+			Message: "No such route.", Details: "route " + n.r.Method + " " + n.r.URL.Path})
+		return
+	}
+	n.ResponseWriter.WriteHeader(code)
+}
+
+func (n *noRedirects) Write(b []byte) (int, error) {
+	if n.suppressed {
+		return len(b), nil
+	}
+	return n.ResponseWriter.Write(b)
 }

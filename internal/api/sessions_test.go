@@ -251,6 +251,13 @@ func TestRoutingFaults(t *testing.T) {
 		t.Fatalf("Allow = %q", allow)
 	}
 	h.do("GET", "/v1.0/acme/sessions/Not_An_Id!", "").fault(t, 404, "notFoundError")
+	// Where ServeMux would redirect (to clean a path), the answer is a 404
+	// fault: a redirect behind a gateway would lose the stage.
+	r = h.do("GET", "/v1.0/acme/sessions//x", "")
+	r.fault(t, 404, "notFoundError")
+	if r.header.Get("Location") != "" {
+		t.Fatalf("Location = %q on a 404", r.header.Get("Location"))
+	}
 	if r := h.do("GET", "/v1.0/acme/sessions", ""); r.header.Get("X-Txn-Id") == "" {
 		t.Fatal("no X-Txn-Id header")
 	}

@@ -8,7 +8,11 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strconv"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -21,6 +25,8 @@ type Deps struct {
 	Store *dynamo.Store
 	Auth  auth.Tokens
 	Log   *slog.Logger
+	// Feed is the events feed, when EVENTS_TABLE_NAME is set.
+	Feed *dynamo.Feed
 	// PublicURL is PUBLIC_URL: the base URL clients use, when the request
 	// alone cannot tell it (see api.Server.PublicURL).
 	PublicURL *url.URL
@@ -36,7 +42,11 @@ func Load(ctx context.Context) (*Deps, error) {
 	if table == "" {
 		return nil, fmt.Errorf("TABLE_NAME is not set")
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryer(func() aws.Retryer {
+		// A single-item write that meets a transaction holding its item
+		// fails with TransactionConflict; it is safe and right to try again.
+		return retry.AddWithErrorCodes(retry.NewStandard(), "TransactionConflictException")
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
@@ -50,8 +60,31 @@ func Load(ctx context.Context) (*Deps, error) {
 	}
 	deps.Store = dynamo.New(dynamodb.NewFromConfig(cfg), table)
 	deps.Auth = auth.Tokens{Store: deps.Store}
+	if events := os.Getenv("EVENTS_TABLE_NAME"); events != "" {
+		days, err := intEnv("EVENT_RETENTION_DAYS", 7)
+		if err != nil {
+			return nil, err
+		}
+		deps.Feed = dynamo.NewFeed(deps.Store, events, time.Duration(days)*24*time.Hour)
+	}
 	return deps, nil
 }
+
+// intEnv reads a positive integer from the environment, def if unset.
+func intEnv(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s=%q is not a positive integer", name, v)
+	}
+	return n, nil
+}
+
+// IntEnv is intEnv for the functions' own settings.
+func IntEnv(name string, def int) (int, error) { return intEnv(name, def) }
 
 func logLevel() slog.Level {
 	var l slog.Level

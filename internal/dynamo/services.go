@@ -72,7 +72,8 @@ func serviceItem(tenant, sk, kind string, svc *registry.Service, nonce string) m
 	return item
 }
 
-func decodeService(m map[string]types.AttributeValue) (*registry.Service, error) {
+// DecodeService reads a service from any of its items (or a stream image).
+func DecodeService(m map[string]types.AttributeValue) (*registry.Service, error) {
 	it := &item{m: m}
 	svc := &registry.Service{
 		ID:        it.str("id"),
@@ -167,7 +168,7 @@ func (s *Store) readService(ctx context.Context, tenant, id string) (*registry.S
 	if out.Item == nil {
 		return nil, registry.NotFound("service", id)
 	}
-	return decodeService(out.Item)
+	return DecodeService(out.Item)
 }
 
 func (s *Store) GetService(ctx context.Context, tenant, id string, now time.Time) (*registry.Service, error) {
@@ -264,7 +265,7 @@ func (s *Store) ListServices(ctx context.Context, tenant, tag string, page regis
 		var sessions []string
 		seen := map[string]bool{}
 		for _, m := range res.Items {
-			svc, err := decodeService(m)
+			svc, err := DecodeService(m)
 			if err != nil {
 				return out, err
 			}
@@ -402,7 +403,7 @@ func (s *Store) sessionServices(ctx context.Context, tenant, sessionID string) (
 			return nil, storeErr("Query", err)
 		}
 		for _, m := range res.Items {
-			svc, err := decodeService(m)
+			svc, err := DecodeService(m)
 			if err != nil {
 				return nil, err
 			}
@@ -443,7 +444,7 @@ func (s *Store) Overview(ctx context.Context, tenant string, page registry.PageR
 				if skipping || current == nil || (&item{m: m}).str("session_id") != current.Session.ID {
 					continue
 				}
-				svc, err := decodeService(m)
+				svc, err := DecodeService(m)
 				if err != nil {
 					return out, err
 				}

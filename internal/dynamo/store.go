@@ -78,6 +78,7 @@ const (
 	kindService     = "service"      // the service itself, by id
 	kindServiceLink = "service_link" // a copy under its session
 	kindServiceTag  = "service_tag"  // a copy under each of its tags
+	kindConfig      = "configuration_value"
 )
 
 const sessionPrefix = "SESSION#"

@@ -25,3 +25,10 @@ func TestServicesConformance(t *testing.T) {
 		}, "tenant"
 	})
 }
+
+func TestConfigConformance(t *testing.T) {
+	storetest.RunConfig(t, func(t *testing.T) (storetest.ConfigStores, string) {
+		s := memstore.New()
+		return storetest.ConfigStores{Config: s, SetLimit: s.SetLimit}, "tenant"
+	})
+}
