@@ -98,11 +98,12 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, tenant strin
 }
 
 // readWaiting reads a page, and while it is empty looks again every
-// pollInterval until deadline.
+// pollInterval, the last time at deadline.
 func (s *Server) readWaiting(ctx context.Context, tenant string, req registry.FeedRequest, deadline time.Time) (registry.FeedPage, error) {
 	for {
 		page, err := s.Events.Read(ctx, tenant, req)
-		if err != nil || len(page.Events) > 0 || !time.Now().Add(pollInterval).Before(deadline) {
+		remaining := time.Until(deadline)
+		if err != nil || len(page.Events) > 0 || remaining <= 0 {
 			return page, err
 		}
 		// Skip what a filtered read already passed over.
@@ -110,7 +111,7 @@ func (s *Server) readWaiting(ctx context.Context, tenant string, req registry.Fe
 		select {
 		case <-ctx.Done():
 			return page, nil
-		case <-time.After(pollInterval):
+		case <-time.After(min(pollInterval, remaining)):
 		}
 	}
 }

@@ -8,6 +8,7 @@ package sweeper
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -51,11 +52,14 @@ const batch = 100
 // Sweep times out every session that expired by now.
 func (s *Sweeper) Sweep(ctx context.Context) (Stats, error) {
 	var st Stats
+	var errs []error
 	now := s.Now()
 	for shard := range s.Shards {
 		refs, err := s.Store.ExpiredSessions(ctx, shard, "", now, batch)
 		if err != nil {
-			return st, err
+			// One shard's trouble must not hold up the others.
+			errs = append(errs, fmt.Errorf("shard %d: %w", shard, err))
+			continue
 		}
 		for _, ref := range refs {
 			st.Expired++
@@ -71,7 +75,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (Stats, error) {
 			}
 		}
 	}
-	return st, nil
+	return st, errors.Join(errs...)
 }
 
 // Run sweeps every Interval until until, or until ctx ends.
