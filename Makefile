@@ -13,7 +13,7 @@ VENV := .venv
 LAMBDA_GOARCH ?= arm64
 GOBUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -trimpath -tags lambda.norpc -ldflags="-s -w"
 
-.PHONY: help venv run up down lint unit test integration bench clean
+.PHONY: help venv run up down lint unit test integration bench feedbench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ test: venv lint unit ## Every test: lint, unit, then integration on the local cl
 integration: ## Store and end-to-end tests against a running local cloud
 	set -a; . .local/stack.env; . .local/env; set +a; \
 	REGISTRY_INTEGRATION=1 $(GO) test -count=1 -race ./internal/dynamo/... ./e2e/...
+
+feedbench: venv ## Event lag, timeout lag and sweep cost on the local cloud (about 3 minutes)
+	scripts/with-local-cloud bash -c 'set -a; . .local/stack.env; . .local/env; set +a; $(GO) run ./scripts/feedbench'
 
 bench: venv ## Latency benchmark through the local API Gateway and the store
 	scripts/with-local-cloud bash -c 'set -a; . .local/stack.env; . .local/env; set +a; $(GO) run ./scripts/bench'
