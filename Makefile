@@ -13,7 +13,7 @@ VENV := .venv
 LAMBDA_GOARCH ?= arm64
 GOBUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -trimpath -tags lambda.norpc -ldflags="-s -w"
 
-.PHONY: help venv run up down lint unit test integration bench feedbench clean
+.PHONY: help venv run up down lint unit test fuzz integration bench feedbench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,8 +42,16 @@ lint: venv ## go vet and cfn-lint
 unit: ## Unit tests (no local cloud needed)
 	$(GO) test ./...
 
-test: venv lint unit ## Every test: lint, unit, then integration on the local cloud
+test: venv lint unit ## Every test: lint, unit, fuzzing (briefly), then integration on the local cloud
+	scripts/fuzz $(FUZZ_SECONDS)
 	scripts/with-local-cloud $(MAKE) --no-print-directory integration
+
+# Seconds per fuzz target: a short run in `make test`, a longer one in `make fuzz`.
+FUZZ_SECONDS ?= 6
+FUZZ_LONG_SECONDS ?= 60
+
+fuzz: ## Run every fuzz target for a minute each (FUZZ_LONG_SECONDS=N to change)
+	scripts/fuzz $(FUZZ_LONG_SECONDS)
 
 integration: ## Store and end-to-end tests against a running local cloud
 	set -a; . .local/stack.env; . .local/env; set +a; \

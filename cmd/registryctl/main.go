@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -20,7 +21,10 @@ import (
 )
 
 const usage = `usage:
+  registryctl tenant create TENANT BASE_URL      issue a token for a new TENANT and print
+                                                 REGISTRY_URL=, REGISTRY_TOKEN=, REGISTRY_TENANT=
   registryctl token issue TENANT                 print a new API token for TENANT
+  registryctl token revoke TOKEN                 revoke a token (it stops working at once)
   registryctl limits show TENANT                 print TENANT's usage and limits
   registryctl limits set TENANT RESOURCE N       set TENANT's limit of RESOURCE
                                                  (session, service, configuration_value)
@@ -50,6 +54,15 @@ func run(ctx context.Context, args []string) error {
 	store := dynamo.New(dynamodb.NewFromConfig(cfg), table)
 	tenant := args[2]
 	switch cmd := args[0] + " " + args[1]; {
+	case cmd == "tenant create" && len(args) == 4:
+		token, err := auth.Tokens{Store: store}.Issue(ctx, tenant)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("REGISTRY_URL=%s/v1.0/%s\nREGISTRY_TOKEN=%s\nREGISTRY_TENANT=%s\n",
+			strings.TrimSuffix(args[3], "/"), tenant, token, tenant)
+	case cmd == "token revoke" && len(args) == 3:
+		return auth.Tokens{Store: store}.Revoke(ctx, args[2])
 	case cmd == "token issue" && len(args) == 3:
 		token, err := auth.Tokens{Store: store}.Issue(ctx, tenant)
 		if err != nil {

@@ -32,10 +32,15 @@ func parseETag(tag string) (int64, bool) {
 	}
 	digits := tag[1 : len(tag)-1]
 	if strings.Trim(digits, "0123456789") != "" {
-		return 0, false // ParseInt would accept a sign
+		return 0, false
 	}
-	v, err := strconv.ParseInt(digits, 10, 64)
-	return v, err == nil
+	v, ok := registry.ParseDecimal(digits)
+	if !ok {
+		// A well-formed tag we never hand out ("01"): entity tags compare
+		// character by character, so it matches no version.
+		return -1, true
+	}
+	return int64(v), true
 }
 
 // preconditionOf reads If-Match and If-None-Match. Writes of one value need

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/service-registry/registry/internal/registry"
@@ -57,8 +56,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, tenant strin
 	}
 	var wait time.Duration
 	if q.Has("wait") {
-		n, err := strconv.Atoi(q.Get("wait"))
-		if err != nil || n < 1 || time.Duration(n)*time.Second > MaxWait {
+		n, ok := registry.ParseDecimal(q.Get("wait"))
+		if !ok || n < 1 || time.Duration(n)*time.Second > MaxWait {
 			return registry.Errorf(registry.KindInvalid, "wait must be an integer from 1 to %d seconds.", int(MaxWait.Seconds()))
 		}
 		wait = time.Duration(n) * time.Second

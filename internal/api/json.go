@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/service-registry/registry/internal/registry"
@@ -41,10 +42,13 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return registry.Errorf(registry.KindInvalid, "The request body could not be read.")
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
 		return registry.Errorf(registry.KindInvalid, "The request body must be a JSON object.")
 	}
 	if err := checkDuplicateKeys(body); err != nil {
+		return err
+	}
+	if err := checkFieldNames(body, v); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -128,4 +132,46 @@ func checkDuplicateKeys(body []byte) error {
 			stack[len(stack)-1].wantKey = true
 		}
 	}
+}
+
+// checkFieldNames rejects top-level keys that are not exactly one of v's
+// JSON field names. encoding/json matches names case-insensitively (and
+// folds look-alikes such as the Kelvin sign), so without this `{"value":
+// "a", "VALUE": "b"}` would be accepted, with one spelling silently
+// overriding the other.
+func checkFieldNames(body []byte, v any) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil // not an object of fields: the real decode says why
+	}
+	names := jsonNames(reflect.TypeOf(v))
+	for k := range fields {
+		if !names[k] {
+			return registry.Errorf(registry.KindInvalid, "Malformed JSON: unknown field %q.", k)
+		}
+	}
+	return nil
+}
+
+// jsonNames returns the JSON names of the fields of the struct t points to.
+func jsonNames(t reflect.Type) map[string]bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	names := map[string]bool{}
+	if t.Kind() != reflect.Struct {
+		return names
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+		case name != "":
+			names[name] = true
+		case f.IsExported():
+			names[f.Name] = true
+		}
+	}
+	return names
 }

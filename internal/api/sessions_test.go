@@ -200,6 +200,9 @@ func TestSessionValidation(t *testing.T) {
 		{"too many metadata entries", "POST", "/v1.0/acme/sessions", `{"heartbeat_timeout": 10, "metadata": ` + string(manyJSON) + `}`},
 		{"unknown field", "POST", "/v1.0/acme/sessions", `{"heartbeat_timeout": 10, "ttl": 5}`},
 		{"duplicate key", "POST", "/v1.0/acme/sessions", `{"heartbeat_timeout": 10, "heartbeat_timeout": 20}`},
+		{"a field in another case", "POST", "/v1.0/acme/sessions", `{"heartbeat_timeout": 10, "HEARTBEAT_TIMEOUT": 20}`},
+		{"duplicate object-valued key", "POST", "/v1.0/acme/sessions", `{"heartbeat_timeout": 10, "metadata": {}, "metadata": {}}`},
+		{"null body", "POST", "/v1.0/acme/sessions", `null`},
 		{"trailing data", "POST", "/v1.0/acme/sessions", `{"heartbeat_timeout": 10} {}`},
 		{"not an object", "POST", "/v1.0/acme/sessions", `[10]`},
 		{"malformed", "POST", "/v1.0/acme/sessions", `{"heartbeat_timeout": `},
@@ -208,6 +211,7 @@ func TestSessionValidation(t *testing.T) {
 		{"bad update timeout", "PUT", "/v1.0/acme/sessions/" + id, `{"heartbeat_timeout": 0}`},
 		{"heartbeat without token", "POST", "/v1.0/acme/sessions/" + id + "/heartbeat", `{}`},
 		{"heartbeat token not a string", "POST", "/v1.0/acme/sessions/" + id + "/heartbeat", `{"token": 5}`},
+		{"heartbeat token with a Kelvin sign", "POST", "/v1.0/acme/sessions/" + id + "/heartbeat", "{\"to\u212aen\": \"x\"}"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

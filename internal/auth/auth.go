@@ -19,6 +19,8 @@ type TokenStore interface {
 	// TenantOfToken returns the tenant of a token hash, ErrNotFound if none.
 	TenantOfToken(ctx context.Context, hash string) (string, error)
 	PutToken(ctx context.Context, hash, tenant string) error
+	// DeleteToken removes a token hash; ErrNotFound if there is none.
+	DeleteToken(ctx context.Context, hash string) error
 }
 
 // Tokens authenticates requests against a TokenStore.
@@ -67,4 +69,14 @@ func (t Tokens) Issue(ctx context.Context, tenant string) (string, error) {
 		return "", err
 	}
 	return token, nil
+}
+
+// Revoke makes token stop working. Every function checks tokens against the
+// table on each request, so it takes effect at once.
+func (t Tokens) Revoke(ctx context.Context, token string) error {
+	err := t.Store.DeleteToken(ctx, Hash(token))
+	if errors.Is(err, registry.ErrNotFound) {
+		return registry.Errorf(registry.KindNotFound, "no such token")
+	}
+	return err
 }

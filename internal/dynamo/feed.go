@@ -59,8 +59,8 @@ func EventID(seq int64) string { return fmt.Sprintf("%016x", seq) }
 
 // ParseEventID reads an event id back, reporting whether it is one.
 func ParseEventID(id string) (int64, bool) {
-	if len(id) != 16 {
-		return 0, false
+	if len(id) != 16 || strings.Trim(id, "0123456789abcdef") != "" {
+		return 0, false // one spelling per id: EventID's
 	}
 	n, err := strconv.ParseUint(id, 16, 63)
 	return int64(n), err == nil

@@ -51,3 +51,19 @@ func (s *Store) PutToken(ctx context.Context, hash, tenant string) error {
 	}
 	return nil
 }
+
+// DeleteToken removes a token hash.
+func (s *Store) DeleteToken(ctx context.Context, hash string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:           &s.table,
+		Key:                 tokenKey(hash),
+		ConditionExpression: aws.String("attribute_exists(pk)"),
+	})
+	if _, ok := conditionFailed(err); ok {
+		return registry.ErrNotFound
+	}
+	if err != nil {
+		return storeErr("DeleteItem", err)
+	}
+	return nil
+}

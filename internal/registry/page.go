@@ -1,7 +1,5 @@
 package registry
 
-import "strconv"
-
 // Page sizes for every list.
 const (
 	DefaultLimit = 100
@@ -27,9 +25,26 @@ func ParseLimit(s string) (int, error) {
 	if s == "" {
 		return DefaultLimit, nil
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > MaxLimit {
+	n, ok := ParseDecimal(s)
+	if !ok || n < 1 || n > MaxLimit {
 		return 0, Errorf(KindInvalidLimit, "limit must be an integer from 1 to %d.", MaxLimit)
 	}
 	return n, nil
+}
+
+// ParseDecimal reads a non-negative integer written the one canonical way:
+// decimal digits, no sign, no leading zero, no spaces. Anything else ("+5",
+// "005", " 5") is not a number here, so that one value has one spelling.
+func ParseDecimal(s string) (int, bool) {
+	if s == "" || len(s) > 18 || (len(s) > 1 && s[0] == '0') {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
 }
