@@ -319,7 +319,19 @@ func TestCostTable(t *testing.T) {
 	})
 
 	// The events feed: GET /events rectifies, finds its start when given no
-	// marker, and reads a page.
+	// marker, and reads a page. Wait for the stream processor to have
+	// appended this tenant's first event: with none in the last hour, Since
+	// takes another call to find the feed's head.
+	for wait := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		p, err := plainFeed.Read(ctx, tenant, registry.FeedRequest{From: dynamo.EventID(1), Limit: 1})
+		setup(err)
+		if len(p.Events) > 0 {
+			break
+		}
+		if time.Now().After(wait) {
+			t.Fatal("the stream processor appended no event for the tenant within 20 s")
+		}
+	}
 	measure("GET /events: time out the tenant's dead sessions, none expired (Feed.Rectify)", func() error {
 		return feed.Rectify(ctx, tenant, time.Now())
 	})

@@ -301,11 +301,7 @@ func (s *Store) ListServices(ctx context.Context, tenant, tag string, page regis
 const maxWriteRetries = 5
 
 func (s *Store) UpdateService(ctx context.Context, tenant, id string, in registry.ServiceInput, now time.Time) error {
-	for range maxWriteRetries {
-		old, err := s.readService(ctx, tenant, id)
-		if err != nil {
-			return err
-		}
+	return s.rewriteService(ctx, tenant, id, func(old *registry.Service) []types.TransactWriteItem {
 		svc := *old
 		svc.Version++
 		if in.HasTags {
@@ -332,30 +328,12 @@ func (s *Store) UpdateService(ctx context.Context, tenant, id string, in registr
 				items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(tenant, tagSK(t, id))}})
 			}
 		}
-		err = s.transact(ctx, items)
-		reasons := cancellation(err)
-		switch {
-		case err == nil:
-			return nil
-		case len(reasons) != len(items):
-			return storeErr("TransactWriteItems", err)
-		case failedCondition(reasons[0]):
-			return registry.NotFound("service", id) // its session is dead
-		case failedCondition(reasons[1]):
-			continue // changed or deleted since the read: read again
-		default:
-			return storeErr("TransactWriteItems", err)
-		}
-	}
-	return registry.Unavailable(errTooContended)
+		return items
+	})
 }
 
 func (s *Store) DeleteService(ctx context.Context, tenant, id string, now time.Time) error {
-	for range maxWriteRetries {
-		svc, err := s.readService(ctx, tenant, id)
-		if err != nil {
-			return err
-		}
+	return s.rewriteService(ctx, tenant, id, func(svc *registry.Service) []types.TransactWriteItem {
 		items := []types.TransactWriteItem{
 			s.sessionServiceCount(tenant, svc.SessionID, -1, now),
 			{Delete: &types.Delete{
@@ -366,7 +344,21 @@ func (s *Store) DeleteService(ctx context.Context, tenant, id string, now time.T
 			}},
 		}
 		items = append(items, s.otherCopyDeletes(tenant, svc)...)
-		items = append(items, s.quotaDecrement(tenant, registry.ResourceService, 1))
+		return append(items, s.quotaDecrement(tenant, registry.ResourceService, 1))
+	})
+}
+
+// rewriteService runs a write that depends on the service as read. build
+// makes its transaction from the service: the first item must hold only
+// while the session is alive, the second only while the service is at the
+// version read. When a concurrent write got in first, it reads again.
+func (s *Store) rewriteService(ctx context.Context, tenant, id string, build func(*registry.Service) []types.TransactWriteItem) error {
+	for range maxWriteRetries {
+		svc, err := s.readService(ctx, tenant, id)
+		if err != nil {
+			return err
+		}
+		items := build(svc)
 		err = s.transact(ctx, items)
 		reasons := cancellation(err)
 		switch {
