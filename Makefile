@@ -58,6 +58,9 @@ fuzz: ## Run every fuzz target for a minute each (FUZZ_LONG_SECONDS=N to change)
 integration: ## Store and end-to-end tests against a running local cloud
 	set -a; . .local/stack.env; . .local/env; set +a; \
 	REGISTRY_INTEGRATION=1 $(GO) test -p 1 -count=1 -race ./internal/dynamo/... ./e2e/...
+	# schemathesis against openapi.yaml, on a tenant of its own so that its
+	# sessions count against no other test's limit.
+	env $$(scripts/tenant create schemathesis-$$(date +%s)) scripts/schemathesis
 
 feedbench: venv ## Event lag, timeout lag and sweep cost on the local cloud (about 3 minutes)
 	scripts/with-local-cloud bash -c 'set -a; . .local/stack.env; . .local/env; set +a; $(GO) run ./scripts/feedbench'

@@ -17,9 +17,10 @@ type configJSON struct {
 func renderConfig(v *registry.ConfigValue) configJSON { return configJSON{ID: v.ID, Value: v.Value} }
 
 // configBody is the body of PUT /configuration/{id}. Value is a pointer so
-// that a missing value is told from an empty one.
+// that a missing value is told from an empty one; omitempty encodes a missing
+// one as absent, never null (see checkFieldNames).
 type configBody struct {
-	Value *string `json:"value"`
+	Value *string `json:"value,omitempty"`
 }
 
 // etag is the strong entity tag of a version: "3", quotes included.
@@ -46,18 +47,20 @@ func parseETag(tag string) (int64, bool) {
 // preconditionOf reads If-Match and If-None-Match. Writes of one value need
 // only these forms: If-Match with "*" or one entity tag (compare-and-set),
 // and, on PUT, If-None-Match: * (create only). Any other form is a bad
-// request rather than a precondition that silently never holds. Header
-// lines given twice are read as the list they make.
+// request rather than a precondition that silently never holds; so is a
+// header given empty. Header lines given twice are read as the list they
+// make.
 func preconditionOf(r *http.Request) (registry.Precondition, error) {
 	var pre registry.Precondition
+	hasMatch, hasNoneMatch := len(r.Header.Values("If-Match")) > 0, len(r.Header.Values("If-None-Match")) > 0
 	match := strings.Join(r.Header.Values("If-Match"), ", ")
 	noneMatch := strings.Join(r.Header.Values("If-None-Match"), ", ")
 	switch {
-	case match != "" && noneMatch != "":
+	case hasMatch && hasNoneMatch:
 		return pre, registry.Errorf(registry.KindInvalid, "Give If-Match or If-None-Match, not both.")
 	case match == "*":
 		pre.IfExists = true
-	case match != "":
+	case hasMatch:
 		v, ok := parseETag(match)
 		if !ok {
 			return pre, registry.Errorf(registry.KindInvalid, `If-Match must be "*" or one ETag, such as "3".`)
@@ -65,7 +68,7 @@ func preconditionOf(r *http.Request) (registry.Precondition, error) {
 		pre.IfMatch = &v
 	case noneMatch == "*" && r.Method == http.MethodPut:
 		pre.IfNoneMatch = true
-	case noneMatch != "":
+	case hasNoneMatch:
 		return pre, registry.Errorf(registry.KindInvalid, `If-None-Match must be "*", and only on PUT.`)
 	}
 	return pre, nil

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/service-registry/registry/internal/registry"
@@ -138,16 +140,25 @@ func checkDuplicateKeys(body []byte) error {
 // JSON field names. encoding/json matches names case-insensitively (and
 // folds look-alikes such as the Kelvin sign), so without this `{"value":
 // "a", "VALUE": "b"}` would be accepted, with one spelling silently
-// overriding the other.
+// overriding the other. It also rejects a field given as null, which
+// encoding/json would leave as if it were absent: a client sending
+// {"metadata": null} to clear the metadata would be answered 204 with
+// nothing changed.
 func checkFieldNames(body []byte, v any) error {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil {
 		return nil // not an object of fields: the real decode says why
 	}
 	names := jsonNames(reflect.TypeOf(v))
-	for k := range fields {
+	keys := slices.Sorted(maps.Keys(fields))
+	for _, k := range keys {
 		if !names[k] {
 			return registry.Errorf(registry.KindInvalid, "Malformed JSON: unknown field %q.", k)
+		}
+	}
+	for _, k := range keys {
+		if string(fields[k]) == "null" {
+			return registry.Errorf(registry.KindInvalid, "Malformed JSON: field %q is null; leave it out instead.", k)
 		}
 	}
 	return nil

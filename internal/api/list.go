@@ -24,15 +24,20 @@ type listMetadata struct {
 
 // pageRequest reads limit and marker from the query. validMarker says which
 // markers can name an item of the list; any other is a bad request rather than
-// an empty page, so that typos show.
+// an empty page, so that typos show. A parameter given empty ("?marker=") is
+// one of those, not one left out.
 func pageRequest(r *http.Request, validMarker func(string) bool) (registry.PageRequest, error) {
 	q := r.URL.Query()
+	if q.Has("limit") && q.Get("limit") == "" {
+		return registry.PageRequest{}, registry.Errorf(registry.KindInvalidLimit,
+			"limit must be an integer from 1 to %d.", registry.MaxLimit)
+	}
 	limit, err := registry.ParseLimit(q.Get("limit"))
 	if err != nil {
 		return registry.PageRequest{}, err
 	}
 	marker := q.Get("marker")
-	if marker != "" && !validMarker(marker) {
+	if q.Has("marker") && !validMarker(marker) {
 		return registry.PageRequest{}, registry.Errorf(registry.KindInvalid, "marker is not a valid id for this list.")
 	}
 	return registry.PageRequest{Limit: limit, Marker: marker}, nil

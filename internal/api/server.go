@@ -49,9 +49,26 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, tenant string) err
 // Handler returns the HTTP handler of every route whose store is set.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	s.routes(func(pattern string, h handlerFunc) {
+		mux.Handle(pattern, routeHandler{s.authenticated(h)})
+	})
+	return s.observe(faultingMux{mux})
+}
+
+// Routes lists the pattern of every route Handler serves, such as
+// "GET /v1.0/{tenant}/sessions/{id}" (openapi.yaml is checked against it).
+func (s *Server) Routes() []string {
+	var patterns []string
+	s.routes(func(pattern string, _ handlerFunc) { patterns = append(patterns, pattern) })
+	return patterns
+}
+
+// routes calls add with the full pattern and the handler of every route
+// whose store is set.
+func (s *Server) routes(add func(pattern string, h handlerFunc)) {
 	route := func(pattern string, h handlerFunc) {
 		method, path, _ := strings.Cut(pattern, " ")
-		mux.Handle(method+" "+apiPrefix+path, s.authenticated(h))
+		add(method+" "+apiPrefix+path, h)
 	}
 	if s.Sessions != nil {
 		route("GET /sessions", s.listSessions)
@@ -81,7 +98,6 @@ func (s *Server) Handler() http.Handler {
 		route("PUT /configuration/{path...}", s.putConfig)
 		route("DELETE /configuration/{path...}", s.deleteConfig)
 	}
-	return s.observe(faultingMux{mux})
 }
 
 func (s *Server) now() time.Time {
@@ -166,20 +182,24 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
+// routeHandler is the handler of a route, as registered with the mux: what
+// the mux returns for a request is one of these exactly when a route serves
+// it (and not a redirect, a 404 or a 405).
+type routeHandler struct{ http.Handler }
+
 // faultingMux answers unknown routes (404) and wrong methods (405) with fault
-// JSON instead of ServeMux's plain text, keeping its Allow header.
+// JSON instead of ServeMux's plain text, with the Allow header. It never
+// redirects where ServeMux would (to clean a path such as "/a//b", or to add
+// a trailing slash): those paths have no routes, and a redirect behind API
+// Gateway would lose the stage from its Location.
 type faultingMux struct{ mux *http.ServeMux }
 
 func (m faultingMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h, pattern := m.mux.Handler(r)
-	if pattern != "" {
-		m.mux.ServeHTTP(&noRedirects{ResponseWriter: w, r: r}, r)
+	if h, _ := m.mux.Handler(r); isRoute(h) {
+		m.mux.ServeHTTP(w, r)
 		return
 	}
-	// Let the mux decide between 404 and 405 and which methods it allows.
-	probe := httptest.NewRecorder()
-	h.ServeHTTP(probe, r)
-	if allow := probe.Header().Get("Allow"); probe.Code == http.StatusMethodNotAllowed {
+	if allow := m.allowed(r); allow != "" {
 		w.Header().Set("Allow", allow)
 		writeError(w, r, &registry.Error{Kind: registry.KindNotAllowed,
 			Message: r.Method + " is not allowed here; use " + allow + ".", Details: r.URL.Path})
@@ -189,29 +209,34 @@ func (m faultingMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Message: "No such route.", Details: "route " + r.Method + " " + r.URL.Path})
 }
 
-// noRedirects answers 404 where ServeMux would redirect (to clean a path
-// such as "/a//b", or to add a trailing slash): our routes never redirect,
-// and a redirect behind API Gateway would lose the stage from its Location.
-type noRedirects struct {
-	http.ResponseWriter
-	r          *http.Request
-	suppressed bool
+func isRoute(h http.Handler) bool {
+	_, ok := h.(routeHandler)
+	return ok
 }
 
-func (n *noRedirects) WriteHeader(code int) {
-	if code >= 300 && code < 400 {
-		n.suppressed = true
-		n.Header().Del("Location")
-		writeError(n.ResponseWriter, n.r, &registry.Error{Kind: registry.KindRouteNotFound,
-			Message: "No such route.", Details: "route " + n.r.Method + " " + n.r.URL.Path})
-		return
-	}
-	n.ResponseWriter.WriteHeader(code)
-}
+// unroutedMethod is a method no route has.
+const unroutedMethod = "UNROUTED"
 
-func (n *noRedirects) Write(b []byte) (int, error) {
-	if n.suppressed {
-		return len(b), nil
+// allowed lists the methods that routes serve at r's path, "" if none. The
+// mux answers a method no route has with 405 and the methods it knows for
+// the path; among them are those it would only redirect to the path with a
+// slash added ("PUT /configuration" to "PUT /configuration/{path...}"), which
+// do not count. A path the mux would clean first ("/a//b") has none.
+func (m faultingMux) allowed(r *http.Request) string {
+	probeReq := r.Clone(r.Context())
+	probeReq.Method = unroutedMethod
+	h, _ := m.mux.Handler(probeReq)
+	probe := httptest.NewRecorder()
+	h.ServeHTTP(probe, probeReq)
+	if probe.Code != http.StatusMethodNotAllowed {
+		return ""
 	}
-	return n.ResponseWriter.Write(b)
+	var allow []string
+	for _, method := range strings.Split(probe.Header().Get("Allow"), ", ") {
+		probeReq.Method = method
+		if h, _ := m.mux.Handler(probeReq); isRoute(h) {
+			allow = append(allow, method)
+		}
+	}
+	return strings.Join(allow, ", ")
 }

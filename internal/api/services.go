@@ -26,12 +26,14 @@ func renderService(s *registry.Service) serviceJSON {
 }
 
 // serviceBody is the body of POST and PUT /services. Pointers tell an absent
-// field from an empty one: on update an absent field is left as it is.
+// field from an empty one: on update an absent field is left as it is. A field
+// may be absent but not null (see checkFieldNames); omitempty encodes it the
+// same way.
 type serviceBody struct {
 	ID        string             `json:"id"`
 	SessionID string             `json:"session_id"`
-	Tags      *[]string          `json:"tags"`
-	Metadata  *map[string]string `json:"metadata"`
+	Tags      *[]string          `json:"tags,omitempty"`
+	Metadata  *map[string]string `json:"metadata,omitempty"`
 }
 
 func (b serviceBody) input() registry.ServiceInput {

@@ -29,10 +29,11 @@ func renderSession(s *registry.Session) sessionJSON {
 }
 
 // sessionBody is the body of POST and PUT /sessions. Metadata is a pointer so
-// that an absent field leaves the metadata as it is on update.
+// that an absent field leaves the metadata as it is on update. A field may be
+// absent but not null (see checkFieldNames); omitempty encodes it the same way.
 type sessionBody struct {
-	HeartbeatTimeout *int               `json:"heartbeat_timeout"`
-	Metadata         *map[string]string `json:"metadata"`
+	HeartbeatTimeout *int               `json:"heartbeat_timeout,omitempty"`
+	Metadata         *map[string]string `json:"metadata,omitempty"`
 }
 
 func (b sessionBody) input() registry.SessionInput {

@@ -5,6 +5,7 @@ package lambdahttp
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -24,7 +25,15 @@ func Handler(h http.Handler) func(context.Context, events.APIGatewayProxyRequest
 		}
 		h.ServeHTTP(w, r)
 	}))
-	return adapter.ProxyWithContext
+	return func(ctx context.Context, event events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		// API Gateway hands the path over decoded, and the adapter parses it
+		// back as part of a URL: a control character ("%0C" in the request)
+		// or a "%" not starting an escape ("%25zz") fails that, and the
+		// function fails (a 502 from the gateway). Escaped again, the path
+		// parses to what API Gateway decoded.
+		event.Path = (&url.URL{Path: event.Path}).EscapedPath()
+		return adapter.ProxyWithContext(ctx, event)
+	}
 }
 
 // Gateway extracts what the API needs from API Gateway's request context.

@@ -66,3 +66,36 @@ func TestThroughTheAdapter(t *testing.T) {
 		t.Fatalf("unauthenticated: %d %s", res.StatusCode, res.Body)
 	}
 }
+
+// A path that API Gateway decoded to characters a URL cannot hold raw is
+// answered by the API (here 404, no such session), never with a failed
+// invocation.
+func TestPathsAPIGatewayDecoded(t *testing.T) {
+	srv := &api.Server{Sessions: memstore.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	handler := lambdahttp.Handler(srv.Handler())
+	for _, path := range []string{
+		"/v1.0/acme/sessions/\x0c\x1e",
+		"/v1.0/acme/sessions/abc%zz",
+		"/v1.0/acme/sessions/a b",
+		"/v1.0/acme/sessions/\xff",
+	} {
+		res, err := handler(context.Background(), events.APIGatewayProxyRequest{
+			HTTPMethod: "GET",
+			Path:       path,
+			Headers:    map[string]string{"X-Auth-Token": "t"},
+			RequestContext: events.APIGatewayProxyRequestContext{
+				RequestID:  "gw-req-2",
+				Path:       "/prod" + path,
+				DomainName: "abc123.execute-api.eu-west-1.amazonaws.com",
+				Authorizer: map[string]any{"tenant": "acme"},
+			},
+		})
+		if err != nil {
+			t.Fatalf("%q: %v", path, err)
+		}
+		var fault api.Fault
+		if err := json.Unmarshal([]byte(res.Body), &fault); err != nil || res.StatusCode != 404 || fault.Type != "notFoundError" {
+			t.Fatalf("%q: %d %s", path, res.StatusCode, res.Body)
+		}
+	}
+}
