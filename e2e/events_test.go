@@ -110,6 +110,14 @@ func TestEventsFeed(t *testing.T) {
 		}
 	}
 
+	// Closing a session reports each service it held as removed.
+	closing, _ := c.createSession(`{"heartbeat_timeout": 30}`)
+	c.call("POST", "/services", `{"id": "c-1", "session_id": "`+closing+`"}`).want(t, 201)
+	c.call("DELETE", "/sessions/"+closing, "").want(t, 204)
+	if evs = f.await(t, 2); types(evs) != "service.join,service.remove" || !strings.Contains(string(evs[1].Payload), `"c-1"`) {
+		t.Fatalf("closing a session: %s %s", types(evs), evs[len(evs)-1].Payload)
+	}
+
 	// A session that stops heartbeating: one services.timeout with its
 	// services, and nothing else (no service.remove for them).
 	dying, _ := c.createSession(`{"heartbeat_timeout": 3}`)
