@@ -19,8 +19,9 @@ import (
 
 func main() {
 	deps, err := app.Load(context.Background())
-	if err == nil && deps.Feed == nil {
-		err = errors.New("EVENTS_TABLE_NAME is not set")
+	var feed *dynamo.Feed
+	if err == nil {
+		feed, err = deps.RequireFeed()
 	}
 	intervalMS, ierr := app.IntEnv("SWEEP_INTERVAL_MS", 1000)
 	runSeconds, rerr := app.IntEnv("RUN_SECONDS", 50)
@@ -28,7 +29,7 @@ func main() {
 		app.Fail(err)
 	}
 	s := &sweeper.Sweeper{
-		Store:    deps.Feed,
+		Store:    feed,
 		Shards:   dynamo.ExpiryShards,
 		Interval: time.Duration(intervalMS) * time.Millisecond,
 		Now:      time.Now,

@@ -11,13 +11,16 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/service-registry/registry/internal/api"
 	"github.com/service-registry/registry/internal/auth"
 	"github.com/service-registry/registry/internal/dynamo"
+	"github.com/service-registry/registry/internal/lambdahttp"
 )
 
 // Deps is what every function is built from.
@@ -99,4 +102,28 @@ func logLevel() slog.Level {
 func Fail(err error) {
 	slog.Error("cannot start", "error", err)
 	os.Exit(1)
+}
+
+// RequireFeed returns the events feed, or an error if EVENTS_TABLE_NAME was
+// not set for a function that needs it.
+func (d *Deps) RequireFeed() (*dynamo.Feed, error) {
+	if d.Feed == nil {
+		return nil, fmt.Errorf("EVENTS_TABLE_NAME is not set")
+	}
+	return d.Feed, nil
+}
+
+// Serve runs an HTTP function behind API Gateway. resources gives the
+// server the stores of the resources this function serves (and so its
+// routes); authentication, logging and links are wired alike for all.
+func Serve(resources func(d *Deps, s *api.Server) error) {
+	deps, err := Load(context.Background())
+	if err != nil {
+		Fail(err)
+	}
+	srv := &api.Server{Auth: deps.Auth, Log: deps.Log, PublicURL: deps.PublicURL}
+	if err := resources(deps, srv); err != nil {
+		Fail(err)
+	}
+	lambda.Start(lambdahttp.Handler(srv.Handler()))
 }
