@@ -63,8 +63,9 @@ func (w configWrite) ownWrite(old map[string]types.AttributeValue) bool {
 }
 
 // PutConfig is one write when the precondition says whether the value must
-// exist. Without one it tries to create the value and, finding it there,
-// updates it instead.
+// exist. Without one it updates the value and, finding none, creates it:
+// values are set far more often than they are first created, so the common
+// case is one write.
 func (s *Store) PutConfig(ctx context.Context, tenant, id, value string, pre registry.Precondition) (*registry.ConfigValue, error) {
 	w := configWrite{tenant: tenant, id: id, value: value, nonce: registry.NewToken()}
 	switch {
@@ -85,11 +86,11 @@ func (s *Store) PutConfig(ctx context.Context, tenant, id, value string, pre reg
 	// between rounds create it again: each round starts from what the last
 	// one found.
 	for range putAttempts {
-		v, err := s.createConfig(ctx, w)
-		if !errors.Is(err, errPresent) {
+		v, err := s.updateConfig(ctx, w, nil)
+		if !errors.Is(err, errAbsent) {
 			return v, err
 		}
-		if v, err = s.updateConfig(ctx, w, nil); !errors.Is(err, errAbsent) {
+		if v, err = s.createConfig(ctx, w); !errors.Is(err, errPresent) {
 			return v, err
 		}
 	}
