@@ -86,23 +86,28 @@ func (s *Store) GetSession(_ context.Context, tenant, id string, now time.Time) 
 func (s *Store) ListSessions(_ context.Context, tenant string, page registry.PageRequest, now time.Time) (registry.Page[*registry.Session], error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var ids []string
+	ids, next := s.liveSessionPage(tenant, page, now)
+	out := registry.Page[*registry.Session]{Next: next}
+	for _, id := range ids {
+		c := copySession(&s.sessions[tenant][id].Session)
+		out.Items = append(out.Items, &c)
+	}
+	return out, nil
+}
+
+// liveSessionPage returns the ids of one page of the tenant's live sessions,
+// in order, and the id that starts the next page ("" on the last).
+func (s *Store) liveSessionPage(tenant string, page registry.PageRequest, now time.Time) (ids []string, next string) {
 	for id, ss := range s.tenant(tenant) {
 		if id >= page.Marker && ss.AliveAt(now) {
 			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
-	var out registry.Page[*registry.Session]
-	for i, id := range ids {
-		if i == page.Limit {
-			out.Next = id
-			break
-		}
-		c := copySession(&s.sessions[tenant][id].Session)
-		out.Items = append(out.Items, &c)
+	if len(ids) > page.Limit {
+		return ids[:page.Limit], ids[page.Limit]
 	}
-	return out, nil
+	return ids, ""
 }
 
 func (s *Store) UpdateSession(_ context.Context, tenant, id string, in registry.SessionInput, now time.Time) error {

@@ -123,19 +123,9 @@ func (s *Store) DeleteService(_ context.Context, tenant, id string, now time.Tim
 func (s *Store) Overview(_ context.Context, tenant string, page registry.PageRequest, now time.Time) (registry.Page[*registry.SessionOverview], error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var ids []string
-	for id, ss := range s.tenant(tenant) {
-		if id >= page.Marker && ss.AliveAt(now) {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	var out registry.Page[*registry.SessionOverview]
-	for i, id := range ids {
-		if i == page.Limit {
-			out.Next = id
-			break
-		}
+	ids, next := s.liveSessionPage(tenant, page, now)
+	out := registry.Page[*registry.SessionOverview]{Next: next}
+	for _, id := range ids {
 		c := copySession(&s.sessions[tenant][id].Session)
 		ov := &registry.SessionOverview{Session: &c}
 		for _, svc := range s.tenantServices(tenant) {
