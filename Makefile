@@ -72,6 +72,9 @@ clean: ## Remove build output (not .venv)
 	rm -rf .aws-sam bin
 
 # One target per function, used by `sam build` (BuildMethod: makefile).
+build-AuthorizerFunction:
+	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/authorizer
+
 build-SessionsFunction:
 	$(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sessions
 
