@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -24,10 +25,12 @@ const usage = `usage:
   registryctl tenant create TENANT BASE_URL      issue a token for a new TENANT and print
                                                  REGISTRY_URL=, REGISTRY_TOKEN=, REGISTRY_TENANT=
   registryctl token issue TENANT                 print a new API token for TENANT
-  registryctl token revoke TOKEN                 revoke a token (it stops working at once)
+  registryctl token revoke TOKEN                 revoke a token (API Gateway may honour it for up
+                                                 to AuthorizerCacheSeconds more)
   registryctl limits show TENANT                 print TENANT's usage and limits
   registryctl limits set TENANT RESOURCE N       set TENANT's limit of RESOURCE
-                                                 (session, service, configuration_value)
+                                                 (session, service, configuration_value,
+                                                 requests_per_day, requests_per_second)
 
 Environment: TABLE_NAME (the registry table) and the usual AWS SDK settings
 (AWS_REGION, credentials, AWS_ENDPOINT_URL for a local cloud).`
@@ -77,13 +80,26 @@ func run(ctx context.Context, args []string) error {
 		for _, r := range registry.Resources {
 			fmt.Printf("%-20s %6d of %d\n", r, usage[r].Used, usage[r].Limit)
 		}
-	case cmd == "limits set" && len(args) == 5:
-		r := registry.Resource(args[3])
-		n, err := strconv.Atoi(args[4])
-		if !slices.Contains(registry.Resources, r) || err != nil || n < 0 {
-			return fmt.Errorf("limits set wants a resource (session, service, configuration_value) and a count ≥ 0")
+		requests, err := store.RequestUsage(ctx, tenant, time.Now())
+		if err != nil {
+			return err
 		}
-		return store.SetLimit(ctx, tenant, r, n)
+		fmt.Printf("%-20s %6d of %d (UTC day %s)\n", "requests_per_day", requests.Used, requests.Limits.PerDay, registry.UTCDay(time.Now()))
+		fmt.Printf("%-20s %6s    %d\n", "requests_per_second", "", requests.Limits.PerSecond)
+	case cmd == "limits set" && len(args) == 5:
+		n, err := strconv.Atoi(args[4])
+		if err != nil || n < 0 {
+			return fmt.Errorf("limits set wants a count ≥ 0, not %q", args[4])
+		}
+		switch r := registry.Resource(args[3]); {
+		case r == "requests_per_day":
+			return store.SetRequestLimits(ctx, tenant, &n, nil)
+		case r == "requests_per_second":
+			return store.SetRequestLimits(ctx, tenant, nil, &n)
+		case slices.Contains(registry.Resources, r):
+			return store.SetLimit(ctx, tenant, r, n)
+		}
+		return fmt.Errorf("limits set wants session, service, configuration_value, requests_per_day or requests_per_second, not %q", args[3])
 	default:
 		return fmt.Errorf("%s", usage)
 	}

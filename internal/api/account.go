@@ -32,22 +32,24 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, tenant string)
 	return nil
 }
 
-// DailyRequestLimit is the default number of requests a tenant may make in a
-// day (see GET /limits).
-const DailyRequestLimit = 50_000
-
 type limitsJSON struct {
 	Resource map[registry.Resource]int `json:"resource"`
 	// ResourceUsed is how much of each resource limit is in use (an
 	// extension of the classic shape).
 	ResourceUsed map[registry.Resource]int `json:"resource_used"`
 	Rate         map[string]rateJSON       `json:"rate"`
+	// Burst is the per-second request limit (an extension).
+	Burst burstJSON `json:"burst"`
+}
+
+type burstJSON struct {
+	Limit  int    `json:"limit"`
+	Window string `json:"window"`
 }
 
 type rateJSON struct {
-	Limit int `json:"limit"`
-	// Used is null until request counting lands with rate limiting.
-	Used   *int   `json:"used"`
+	Limit  int    `json:"limit"`
+	Used   int    `json:"used"`
 	Window string `json:"window"`
 }
 
@@ -56,10 +58,18 @@ func (s *Server) limits(w http.ResponseWriter, r *http.Request, tenant string) e
 	if err != nil {
 		return err
 	}
+	requests := registry.RequestUsage{Limits: registry.DefaultRequestLimits}
+	if s.Rate != nil {
+		if requests, err = s.Rate.RequestUsage(r.Context(), tenant, s.now()); err != nil {
+			return err
+		}
+	}
 	out := limitsJSON{
 		Resource:     map[registry.Resource]int{},
 		ResourceUsed: map[registry.Resource]int{},
-		Rate:         map[string]rateJSON{"/.*": {Limit: DailyRequestLimit, Window: "24.0 hours"}},
+		// Requests are counted per UTC day; this one is among them.
+		Rate:  map[string]rateJSON{"/.*": {Limit: requests.Limits.PerDay, Used: requests.Used, Window: "24.0 hours"}},
+		Burst: burstJSON{Limit: requests.Limits.PerSecond, Window: "1.0 seconds"},
 	}
 	for _, res := range registry.Resources {
 		out.Resource[res] = usage[res].Limit

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/service-registry/registry/internal/registry"
 )
@@ -57,6 +59,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	logger(r.Context()).Log(r.Context(), level, "request failed",
 		"status", f.status, "fault", f.typ, "message", e.Message, "cause", errString(e.Err))
+	if e.RetryAfter > 0 {
+		// Whole seconds, rounded up: a client that waits this long is in
+		// the next window.
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
 	writeJSON(w, f.status, Fault{
 		Type:    f.typ,
 		Code:    f.status,

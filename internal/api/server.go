@@ -30,8 +30,11 @@ type Server struct {
 	Account  registry.AccountStore
 	Events   EventFeed
 	Auth     Authenticator
-	Now      registry.Clock
-	Log      *slog.Logger
+	// Rate, when set, counts every authenticated request against the
+	// tenant's request limits.
+	Rate registry.RateLimiter
+	Now  registry.Clock
+	Log  *slog.Logger
 	// PublicURL, when set, is the base URL clients reach the API at (the
 	// part before /v1.0), for links in Location and next_href. Unset, links
 	// are built from the request: right on API Gateway, with or without a
@@ -109,12 +112,16 @@ func (s *Server) now() time.Time {
 
 // authenticated resolves the tenant of the request before h runs. The tenant
 // comes from the token, never from the URL alone: a path naming another
-// tenant is forbidden.
+// tenant is forbidden. The request then counts against the tenant's request
+// limits.
 func (s *Server) authenticated(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tenant, err := s.tenantOf(r)
 		if err == nil && tenant != r.PathValue("tenant") {
 			err = registry.Errorf(registry.KindForbidden, "The token does not grant access to this tenant.")
+		}
+		if err == nil && s.Rate != nil {
+			err = s.Rate.TakeRequest(r.Context(), tenant, s.now())
 		}
 		if err == nil {
 			err = h(w, r, tenant)

@@ -121,7 +121,7 @@ func Serve(resources func(d *Deps, s *api.Server) error) {
 	if err != nil {
 		Fail(err)
 	}
-	srv := &api.Server{Auth: deps.Auth, Log: deps.Log, PublicURL: deps.PublicURL}
+	srv := &api.Server{Auth: deps.Auth, Rate: deps.Store, Log: deps.Log, PublicURL: deps.PublicURL}
 	if err := resources(deps, srv); err != nil {
 		Fail(err)
 	}

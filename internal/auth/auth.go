@@ -71,8 +71,9 @@ func (t Tokens) Issue(ctx context.Context, tenant string) (string, error) {
 	return token, nil
 }
 
-// Revoke makes token stop working. Every function checks tokens against the
-// table on each request, so it takes effect at once.
+// Revoke makes token stop working: at once where the functions check tokens
+// themselves, and within the authorizer's cache time (AuthorizerCacheSeconds)
+// behind API Gateway, which reuses a verdict on a token for that long.
 func (t Tokens) Revoke(ctx context.Context, token string) error {
 	err := t.Store.DeleteToken(ctx, Hash(token))
 	if errors.Is(err, registry.ErrNotFound) {

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,12 +57,16 @@ const backstop = 24 * time.Hour
 type Store struct {
 	db    API
 	table string
+	// rateSeen remembers, per tenant, the second this instance last
+	// counted a request in, to guess the request counter's window.
+	rateSeen sync.Map
 }
 
 var (
 	_ registry.SessionStore = (*Store)(nil)
 	_ registry.ServiceStore = (*Store)(nil)
 	_ registry.AccountStore = (*Store)(nil)
+	_ registry.RateLimiter  = (*Store)(nil)
 )
 
 // New returns a store over the given table.

@@ -20,6 +20,14 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestRateConformance(t *testing.T) {
+	db, table := localcloud.DynamoDB(t)
+	store := dynamo.New(db, table)
+	storetest.RunRate(t, func(t *testing.T) (storetest.RateStores, string) {
+		return storetest.RateStores{Rate: store, SetRequestLimits: store.SetRequestLimits}, "it-" + registry.NewSessionID()
+	})
+}
+
 func TestServicesConformance(t *testing.T) {
 	db, table := localcloud.DynamoDB(t)
 	store := dynamo.New(db, table)

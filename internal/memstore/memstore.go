@@ -24,9 +24,13 @@ type Store struct {
 	services map[string]map[string]*registry.Service    // tenant → id → service
 	config   map[string]map[string]registry.ConfigValue // tenant → id → value
 	quota    quota
+	rates    map[string]*counter // tenant → request counter
 }
 
-var _ registry.SessionStore = (*Store)(nil)
+var (
+	_ registry.SessionStore = (*Store)(nil)
+	_ registry.RateLimiter  = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store {

@@ -32,3 +32,10 @@ func TestConfigConformance(t *testing.T) {
 		return storetest.ConfigStores{Config: s, SetLimit: s.SetLimit}, "tenant"
 	})
 }
+
+func TestRateConformance(t *testing.T) {
+	storetest.RunRate(t, func(t *testing.T) (storetest.RateStores, string) {
+		s := memstore.New()
+		return storetest.RateStores{Rate: s, SetRequestLimits: s.SetRequestLimits}, "tenant"
+	})
+}

@@ -5,6 +5,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an error so the HTTP layer can map it to a status and a
@@ -36,7 +37,10 @@ type Error struct {
 	// Details, when set, names the object the error is about (for example
 	// "session abc"); it becomes the fault's details field.
 	Details string
-	Err     error
+	// RetryAfter, when positive, is how long the client should wait before
+	// trying again (the Retry-After header).
+	RetryAfter time.Duration
+	Err        error
 }
 
 func (e *Error) Error() string {
