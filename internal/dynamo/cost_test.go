@@ -392,10 +392,24 @@ func TestCostTable(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 
-	// Authentication, which every request pays.
+	// What every request pays before its own work: counting it against the
+	// tenant's request limits, and, when no authorizer in front has done so
+	// (API Gateway caches the authorizer's verdict per token), the token.
+	now := time.Now()
+	setup(plain.TakeRequest(ctx, tenant, now.Add(-2*time.Second)))
+	measure("request counting (every request; the first in a second)", func() error {
+		return store.TakeRequest(ctx, tenant, now)
+	})
+	measure("request counting (every request; another in the same second)", func() error {
+		return store.TakeRequest(ctx, tenant, now)
+	})
+	measure("GET /limits: request usage", func() error {
+		_, err := store.RequestUsage(ctx, tenant, now)
+		return err
+	})
 	token, err := auth.Tokens{Store: plain}.Issue(ctx, tenant)
 	setup(err)
-	measure("authentication (every request)", func() error {
+	measure("authorizer: a token API Gateway has no cached verdict on", func() error {
 		got, err := auth.Tokens{Store: store}.Authenticate(ctx, token)
 		if err == nil && got != tenant {
 			err = fmt.Errorf("the token authenticates tenant %q, want %q", got, tenant)
