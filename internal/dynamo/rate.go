@@ -18,12 +18,16 @@ import (
 //	day (the UTC day counted), used (requests that day),
 //	sec (the second counted), n (requests in that second),
 //	limit_day, limit_second (overrides of the defaults, when set)
+//	nonce (the last counted request's)
 //
 // Counting a request is one conditional UpdateItem, so that concurrent
 // requests, from any number of function instances, never pass a limit. The
 // update depends on whether the request opens a new day, a new second or
 // joins the current second; each is a condition of its own, and a request
 // that guessed wrong learns the truth from the item its condition failed on.
+// Each request stamps its nonce on the item, so that an SDK retry of an
+// update that landed (the connection dropped before the answer) is
+// recognised instead of counted twice.
 const rateSK = "RATE"
 
 func rateKey(tenant string) map[string]types.AttributeValue {
@@ -34,6 +38,8 @@ const (
 	// Within the limits: the overrides when set, else the defaults.
 	dayRoom    = "((attribute_not_exists(limit_day) AND used < :dday) OR used < limit_day)"
 	secondRoom = "((attribute_not_exists(limit_second) AND n < :dsec) OR n < limit_second)"
+	// Not this request again.
+	notRetry = "(attribute_not_exists(nonce) OR nonce <> :nonce)"
 	// A limit of 0 refuses even the first request of a window.
 	dayOpen    = "(attribute_not_exists(limit_day) OR limit_day > :zero)"
 	secondOpen = "(attribute_not_exists(limit_second) OR limit_second > :zero)"
@@ -54,25 +60,26 @@ var rateUpdates = map[window]struct {
 	values            []string // DynamoDB refuses values an expression does not use
 }{
 	newDay: {
-		"SET #day = :day, used = :one, sec = :sec, n = :one",
-		"(attribute_not_exists(#day) OR #day < :day) AND " + dayOpen + " AND " + secondOpen,
-		[]string{":day", ":one", ":sec", ":zero"},
+		"SET #day = :day, used = :one, sec = :sec, n = :one, nonce = :nonce",
+		"(attribute_not_exists(#day) OR #day < :day) AND " + dayOpen + " AND " + secondOpen + " AND " + notRetry,
+		[]string{":day", ":one", ":sec", ":zero", ":nonce"},
 	},
 	newSecond: {
-		"SET sec = :sec, n = :one ADD used :one",
-		"#day = :day AND sec < :sec AND " + dayRoom + " AND " + secondOpen,
-		[]string{":day", ":one", ":sec", ":zero", ":dday"},
+		"SET sec = :sec, n = :one, nonce = :nonce ADD used :one",
+		"#day = :day AND sec < :sec AND " + dayRoom + " AND " + secondOpen + " AND " + notRetry,
+		[]string{":day", ":one", ":sec", ":zero", ":dday", ":nonce"},
 	},
 	sameSecond: {
-		"ADD used :one, n :one",
-		"#day = :day AND sec = :sec AND " + dayRoom + " AND " + secondRoom,
-		[]string{":day", ":one", ":sec", ":dday", ":dsec"},
+		"SET nonce = :nonce ADD used :one, n :one",
+		"#day = :day AND sec = :sec AND " + dayRoom + " AND " + secondRoom + " AND " + notRetry,
+		[]string{":day", ":one", ":sec", ":dday", ":dsec", ":nonce"},
 	},
 }
 
 // TakeRequest counts one request of tenant, or answers KindRateLimited.
 func (s *Store) TakeRequest(ctx context.Context, tenant string, now time.Time) error {
 	day, sec := registry.UTCDay(now), now.Unix()
+	nonce := registry.NewToken()
 	w := newSecond
 	if last, ok := s.rateSeen.Load(tenant); ok && last.(int64) == sec {
 		w = sameSecond // this instance already counted a request this second
@@ -80,8 +87,8 @@ func (s *Store) TakeRequest(ctx context.Context, tenant string, now time.Time) e
 	// Each failed guess narrows the next; a third is needed only when
 	// another request moved the window in between.
 	for range 4 {
-		old, err := s.countRequest(ctx, tenant, w, day, sec)
-		if err == nil {
+		old, err := s.countRequest(ctx, tenant, w, day, sec, nonce)
+		if err == nil || errors.Is(err, errCounted) {
 			s.rateSeen.Store(tenant, sec)
 			return nil
 		}
@@ -119,19 +126,24 @@ func (s *Store) TakeRequest(ctx context.Context, tenant string, now time.Time) e
 	return registry.Unavailable(errTooContended)
 }
 
-var errWrongWindow = errors.New("the request counter is in another window")
+var (
+	errWrongWindow = errors.New("the request counter is in another window")
+	errCounted     = errors.New("an SDK retry found the request counted")
+)
 
 // countRequest tries one of the counter's updates; on a failed condition it
-// returns the item as it was and errWrongWindow.
-func (s *Store) countRequest(ctx context.Context, tenant string, w window, day string, sec int64) (map[string]types.AttributeValue, error) {
+// returns the item as it was and errWrongWindow, or errCounted when the item
+// already carries this request's nonce.
+func (s *Store) countRequest(ctx context.Context, tenant string, w window, day string, sec int64, nonce string) (map[string]types.AttributeValue, error) {
 	u := rateUpdates[w]
 	all := map[string]types.AttributeValue{
-		":day":  str(day),
-		":sec":  num(sec),
-		":one":  num(1),
-		":zero": num(0),
-		":dday": num(int64(registry.DefaultRequestLimits.PerDay)),
-		":dsec": num(int64(registry.DefaultRequestLimits.PerSecond)),
+		":day":   str(day),
+		":sec":   num(sec),
+		":one":   num(1),
+		":zero":  num(0),
+		":dday":  num(int64(registry.DefaultRequestLimits.PerDay)),
+		":dsec":  num(int64(registry.DefaultRequestLimits.PerSecond)),
+		":nonce": str(nonce),
 	}
 	values := make(map[string]types.AttributeValue, len(u.values))
 	for _, name := range u.values {
@@ -147,6 +159,9 @@ func (s *Store) countRequest(ctx context.Context, tenant string, w window, day s
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if ccf, ok := conditionFailed(err); ok {
+		if n, _ := ccf.Item["nonce"].(*types.AttributeValueMemberS); n != nil && n.Value == nonce {
+			return nil, errCounted
+		}
 		return ccf.Item, errWrongWindow
 	}
 	if err != nil {
