@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/service-registry/registry/internal/auth"
 	"github.com/service-registry/registry/internal/dynamo"
 	"github.com/service-registry/registry/internal/localcloud"
 	"github.com/service-registry/registry/internal/registry"
@@ -35,4 +38,27 @@ func TestRequestCountingSurvivesSDKRetries(t *testing.T) {
 	if u.Used != 4 {
 		t.Fatalf("4 requests, each sent twice, count %d", u.Used)
 	}
+}
+
+// Issuing a token whose write the SDK sends again succeeds once.
+func TestTokenIssueSurvivesSDKRetries(t *testing.T) {
+	db, table := localcloud.DynamoDB(t)
+	replayed := auth.Tokens{Store: dynamo.New(replayingPutDB{db}, table)}
+	token, err := replayed.Issue(context.Background(), "it-"+registry.NewSessionID())
+	if err != nil {
+		t.Fatalf("Issue, replayed: %v", err)
+	}
+	if _, err := replayed.Authenticate(context.Background(), token); err != nil {
+		t.Fatalf("the issued token: %v", err)
+	}
+}
+
+// replayingPutDB sends every PutItem twice, like replayingDB its updates.
+type replayingPutDB struct{ dynamo.API }
+
+func (db replayingPutDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if _, err := db.API.PutItem(ctx, in, opts...); err != nil {
+		return nil, err
+	}
+	return db.API.PutItem(ctx, in, opts...)
 }
