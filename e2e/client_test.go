@@ -23,6 +23,8 @@ type client struct {
 	base   string // REGISTRY_URL: ends in /v1.0/{tenant}
 	token  string
 	tenant string
+	// http, when set, replaces httpClient.
+	http *http.Client
 }
 
 func newClient(t *testing.T) *client {
@@ -78,7 +80,11 @@ func (c *client) call(method, path, body string, headers ...string) response {
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := httpClient.Do(req)
+	hc := httpClient
+	if c.http != nil {
+		hc = c.http
+	}
+	res, err := hc.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
