@@ -95,7 +95,10 @@ func (s *Store) TakeRequest(ctx context.Context, tenant string, now time.Time) e
 		if !errors.Is(err, errWrongWindow) {
 			return err
 		}
-		c := decodeCounter(old)
+		c, err := decodeCounter(old)
+		if err != nil {
+			return err
+		}
 		limits := c.limits()
 		switch {
 		case c.day < day:
@@ -178,7 +181,9 @@ type counter struct {
 	limitDay, limitSecond *int
 }
 
-func decodeCounter(m map[string]types.AttributeValue) counter {
+// decodeCounter reads a RATE item; a malformed attribute is an error, as
+// for every other item.
+func decodeCounter(m map[string]types.AttributeValue) (counter, error) {
 	it := &item{m: m}
 	c := counter{day: it.str("day"), used: int(it.int("used")), sec: it.int("sec"), n: int(it.int("n"))}
 	if _, ok := m["limit_day"]; ok {
@@ -189,7 +194,7 @@ func decodeCounter(m map[string]types.AttributeValue) counter {
 		v := int(it.int("limit_second"))
 		c.limitSecond = &v
 	}
-	return c
+	return c, it.err
 }
 
 func (c counter) limits() registry.RequestLimits {
@@ -213,7 +218,10 @@ func (s *Store) RequestUsage(ctx context.Context, tenant string, now time.Time) 
 	if err != nil {
 		return registry.RequestUsage{}, storeErr("GetItem", err)
 	}
-	c := decodeCounter(out.Item)
+	c, err := decodeCounter(out.Item)
+	if err != nil {
+		return registry.RequestUsage{}, err
+	}
 	u := registry.RequestUsage{Limits: c.limits()}
 	if c.day == registry.UTCDay(now) {
 		u.Used = c.used
